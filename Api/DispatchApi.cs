@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Http;
+using Dispatch.Api.Auth;
+using Dispatch.Api.Projects;
+using Dispatch.Api.Requesters;
+using Dispatch.Api.Workers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Dispatch.Api;
+
+public static class DispatchApi
+{
+    /// <summary>
+    /// Maps every endpoint of the Dispatch HTTP API under <c>/v1</c>. Needs nothing registered beyond Orleans
+    /// (an <see cref="IGrainFactory"/>); settings come from the <c>Dispatch</c> configuration section, and a missing
+    /// admin key stops the host here, at start, with a sentence saying so.
+    /// </summary>
+    public static RouteGroupBuilder MapDispatchApi(this IEndpointRouteBuilder app)
+    {
+        var options = new DispatchApiOptions();
+        app.ServiceProvider.GetRequiredService<IConfiguration>().GetSection(DispatchApiOptions.Section).Bind(options);
+        var problems = options.Problems();
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(DispatchApiOptions.Section, typeof(DispatchApiOptions), problems);
+        }
+
+        var grains = app.ServiceProvider.GetRequiredService<IGrainFactory>();
+        var time = app.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+        var auth = new ApiAuth(new CallerAuthenticator(grains, Secrets.Hash(options.AdminKey!), time), options);
+
+        var v1 = app.MapGroup("/v1").AddEndpointFilter<UnavailableFilter>();
+        v1.MapRequestersApi(auth);
+        v1.MapWorkersApi(auth);
+        v1.MapProjectsApi(auth);
+        v1.MapTasksApi(auth);
+        return v1;
+    }
+}

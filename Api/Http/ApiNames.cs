@@ -1,0 +1,49 @@
+using Dispatch.Projects;
+using Dispatch.Tasks;
+
+namespace Dispatch.Api;
+
+/// <summary>The camelCase names of stored enums on the wire; the numbers behind them never leave the server.</summary>
+public static class ApiNames
+{
+    public static string Of(ProjectStatus status) => status switch
+    {
+        ProjectStatus.Open => "open",
+        ProjectStatus.Paused => "paused",
+        ProjectStatus.Closed => "closed",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    public static string Of(TaskState state) => state switch
+    {
+        TaskState.Open => "open",
+        TaskState.Completed => "completed",
+        TaskState.DeadLettered => "deadLettered",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
+
+    public static string Of(LeaseState state) => state switch
+    {
+        LeaseState.Active => "active",
+        LeaseState.Submitted => "submitted",
+        LeaseState.Expired => "expired",
+        LeaseState.Released => "released",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
+
+    public static ProjectStatus? ParseProjectStatus(string? name) => name switch
+    {
+        "open" => ProjectStatus.Open,
+        "paused" => ProjectStatus.Paused,
+        "closed" => ProjectStatus.Closed,
+        _ => null,
+    };
+
+    public static TaskState? ParseTaskState(string? name) => name switch
+    {
+        "open" => TaskState.Open,
+        "completed" => TaskState.Completed,
+        "deadLettered" => TaskState.DeadLettered,
+        _ => null,
+    };
+}

@@ -1,0 +1,31 @@
+using System.Data.Common;
+using Microsoft.AspNetCore.Http;
+
+namespace Dispatch.Api;
+
+/// <summary>
+/// A storage or cluster fault is an answer too: <c>503 unavailable</c> with <c>Retry-After</c>, never a 500 and
+/// never a false success. Only infrastructure faults are caught here; a bug still surfaces as a 500.
+/// </summary>
+public sealed class UnavailableFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception e) when (IsInfrastructureFault(e))
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "2";
+            return Problems.Unavailable("Storage or the cluster did not answer; nothing of this call is acknowledged. Retry shortly.");
+        }
+    }
+
+    private static bool IsInfrastructureFault(Exception e) => e switch
+    {
+        DbException or TimeoutException or OrleansException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(IsInfrastructureFault),
+        _ => e.InnerException is { } inner && IsInfrastructureFault(inner),
+    };
+}

@@ -1,0 +1,106 @@
+using System.Collections.Immutable;
+using Dispatch.Projects;
+
+namespace Dispatch.Api.Projects;
+
+/// <summary>Checks a project request against the contract's ranges and turns it into grain messages with defaults.</summary>
+public static class ProjectRequestMapping
+{
+    public const int DefaultOverlap = 1;
+    public const int DefaultLeaseSeconds = 300;
+    public const int DefaultMaxAttempts = 10;
+
+    public static ProjectSettings? ToSettings(CreateProjectRequest request, DispatchApiOptions options, Validator validator)
+    {
+        validator.Id("id", request.Id);
+        validator.MaxLength("name", request.Name, 1024);
+        validator.MaxLength("instructions", request.Instructions, options.MaxPayloadBytes);
+        validator.MaxLength("labelConfig", request.LabelConfig, options.MaxPayloadBytes);
+        validator.Range("overlap", request.Overlap, 1, 100);
+        CheckCommon(validator, request.LeaseSeconds, request.MaxAttempts, request.Reward);
+
+        var requirements = ImmutableArray.CreateBuilder<SkillRequirement>();
+        var requirementList = request.Requirements ?? [];
+        for (var i = 0; i < requirementList.Count; i++)
+        {
+            var requirement = requirementList[i];
+            var field = $"requirements[{i}]";
+            if (requirement is null)
+            {
+                validator.Add(field, "Must be an object {skill, minLevel}.");
+                continue;
+            }
+
+            validator.Id($"{field}.skill", requirement.Skill);
+            validator.Required($"{field}.minLevel", requirement.MinLevel);
+            validator.Range($"{field}.minLevel", requirement.MinLevel, 1, 100);
+            if (requirement.Skill is not null && requirements.Any(r => r.Skill == requirement.Skill))
+            {
+                validator.Add($"{field}.skill", "Each skill may be required once.");
+            }
+
+            requirements.Add(new SkillRequirement(requirement.Skill ?? "", requirement.MinLevel ?? 0));
+        }
+
+        if (request.Quality is { } quality)
+        {
+            validator.Required("quality.minGolden", quality.MinGolden);
+            validator.Range("quality.minGolden", quality.MinGolden, 1, 1_000_000);
+            validator.Required("quality.minAccuracy", quality.MinAccuracy);
+            validator.Range("quality.minAccuracy", quality.MinAccuracy, 0.0, 1.0);
+        }
+
+        if (request.Exam is { } exam)
+        {
+            validator.Id("exam.skill", exam.Skill);
+            validator.Required("exam.level", exam.Level);
+            validator.Range("exam.level", exam.Level, 1, 100);
+            validator.Required("exam.passScore", exam.PassScore);
+            validator.Range("exam.passScore", exam.PassScore, 0.0, 1.0);
+        }
+
+        if (!validator.IsValid)
+        {
+            return null;
+        }
+
+        return new ProjectSettings(
+            string.IsNullOrWhiteSpace(request.Name) ? request.Id! : request.Name,
+            request.Instructions,
+            request.LabelConfig,
+            requirements.ToImmutable(),
+            request.Overlap ?? DefaultOverlap,
+            request.LeaseSeconds ?? DefaultLeaseSeconds,
+            request.MaxAttempts ?? DefaultMaxAttempts,
+            request.Reward ?? 0m,
+            request.Priority ?? 0,
+            request.Quality is { } q ? new QualityRule(q.MinGolden!.Value, q.MinAccuracy!.Value) : null,
+            request.Exam is { } e ? new ExamRule(e.Skill!, e.Level!.Value, e.PassScore!.Value) : null);
+    }
+
+    public static ProjectPatch? ToPatch(PatchProjectRequest request, Validator validator)
+    {
+        ProjectStatus? status = null;
+        if (request.Status is not null)
+        {
+            status = ApiNames.ParseProjectStatus(request.Status);
+            if (status is null)
+            {
+                validator.Add("status", "Must be one of open, paused, closed.");
+            }
+        }
+
+        CheckCommon(validator, request.LeaseSeconds, request.MaxAttempts, request.Reward);
+        return validator.IsValid ? new ProjectPatch(status, request.Priority, request.Reward, request.LeaseSeconds, request.MaxAttempts) : null;
+    }
+
+    private static void CheckCommon(Validator validator, int? leaseSeconds, int? maxAttempts, decimal? reward)
+    {
+        validator.Range("leaseSeconds", leaseSeconds, 1, 86_400);
+        validator.Range("maxAttempts", maxAttempts, 1, 1000);
+        if (reward < 0)
+        {
+            validator.Add("reward", "Must be 0 or more.");
+        }
+    }
+}

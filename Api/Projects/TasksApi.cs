@@ -1,0 +1,104 @@
+using System.Collections.Immutable;
+using System.Text;
+using Dispatch.Api.Auth;
+using Dispatch.Common;
+using Dispatch.Projects;
+using Dispatch.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+
+namespace Dispatch.Api.Projects;
+
+public static class TasksApi
+{
+    public static RouteGroupBuilder MapTasksApi(this RouteGroupBuilder v1, ApiAuth auth)
+    {
+        var group = v1.MapGroup("/projects/{projectId}/tasks").WithTags("Tasks").Allow(auth, Roles.Admin | Roles.Requester);
+        group.MapPost("/", ImportAsync);
+        group.MapGet("/{taskId}", GetAsync);
+        return group;
+    }
+
+    public static async Task<IResult> ImportAsync(string projectId, HttpContext http, [FromServices] IGrainFactory grains)
+    {
+        var context = http.Dispatch();
+        if (await ProjectAccess.CheckAsync(grains, context.Caller, projectId) is { } problem)
+        {
+            return problem;
+        }
+
+        var body = await JsonBody.ReadAsync<ImportRequest>(http, context.Options.MaxImportBytes);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+
+        if (body.Value!.Tasks is not { } tasks)
+        {
+            return Problems.Validation(new Dictionary<string, string[]> { ["tasks"] = ["Required."] });
+        }
+
+        if (tasks.Count > context.Options.MaxImportTasks)
+        {
+            return Problems.TooLarge($"One import call takes at most {context.Options.MaxImportTasks} tasks; this one has {tasks.Count}.");
+        }
+
+        var validator = new Validator();
+        var newTasks = ToNewTasks(tasks, context.Options.MaxPayloadBytes, validator);
+        if (!validator.IsValid)
+        {
+            return Problems.Validation(validator.Errors);
+        }
+
+        var result = await grains.GetGrain<IProjectGrain>(projectId).ImportAsync(newTasks);
+        return Answers.From(result, summary => TypedResults.Ok(new ImportResponse(summary.Created, summary.Existing, summary.Ids)));
+    }
+
+    public static async Task<IResult> GetAsync(string projectId, string taskId, HttpContext http, [FromServices] IGrainFactory grains)
+    {
+        if (await ProjectAccess.CheckAsync(grains, http.Dispatch().Caller, projectId) is { } problem)
+        {
+            return problem;
+        }
+
+        var view = Identifiers.IsValid(taskId) ? await grains.GetGrain<ITaskGrain>(Keys.Task(projectId, taskId)).GetAsync() : null;
+        return view is null ? Problems.NotFound($"Task '{taskId}' does not exist in project '{projectId}'.") : TypedResults.Ok(TaskResponse.From(view));
+    }
+
+    private static ImmutableArray<NewTask> ToNewTasks(List<ImportTaskDto?> tasks, int maxPayloadBytes, Validator validator)
+    {
+        var newTasks = ImmutableArray.CreateBuilder<NewTask>(tasks.Count);
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            var field = $"tasks[{i}]";
+            if (tasks[i] is not { } task)
+            {
+                validator.Add(field, "Must be an object {id?, payload, priority?, goldenAnswer?}.");
+                continue;
+            }
+
+            validator.Id($"{field}.id", task.Id, required: false);
+            var payload = task.Payload?.GetRawText();
+            validator.Required($"{field}.payload", payload);
+            CheckSize(validator, $"{field}.payload", payload, maxPayloadBytes);
+            var golden = task.GoldenAnswer?.GetRawText();
+            CheckSize(validator, $"{field}.goldenAnswer", golden, maxPayloadBytes);
+            if (validator.IsValid)
+            {
+                newTasks.Add(new NewTask(task.Id, payload!, task.Priority ?? 0, golden));
+            }
+        }
+
+        return newTasks.ToImmutable();
+    }
+
+    private static void CheckSize(Validator validator, string field, string? json, int maxBytes)
+    {
+        if (json is not null && Encoding.UTF8.GetByteCount(json) > maxBytes)
+        {
+            validator.Add(field, $"Must be at most {maxBytes} bytes of JSON.");
+        }
+    }
+}

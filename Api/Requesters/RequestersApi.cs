@@ -1,0 +1,46 @@
+using Dispatch.Api.Auth;
+using Dispatch.Requesters;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+
+namespace Dispatch.Api.Requesters;
+
+public sealed record CreateRequesterRequest(string? Id, string? Name);
+
+/// <summary>The API key appears in this answer only.</summary>
+public sealed record CreatedRequester(string Id, string Name, string ApiKey);
+
+public static class RequestersApi
+{
+    public static RouteGroupBuilder MapRequestersApi(this RouteGroupBuilder v1, ApiAuth auth)
+    {
+        var group = v1.MapGroup("/requesters").WithTags("Requesters");
+        group.MapPost("/", CreateAsync).Allow(auth, Roles.Admin);
+        return group;
+    }
+
+    public static async Task<IResult> CreateAsync(HttpContext http, [FromServices] IGrainFactory grains)
+    {
+        var body = await JsonBody.ReadAsync<CreateRequesterRequest>(http, http.Dispatch().Options.MaxBodyBytes);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+
+        var request = body.Value!;
+        var validator = new Validator();
+        validator.Id("id", request.Id);
+        validator.MaxLength("name", request.Name, 1024);
+        if (!validator.IsValid)
+        {
+            return Problems.Validation(validator.Errors);
+        }
+
+        var apiKey = Secrets.Issue(Secrets.RequesterPrefix, request.Id!);
+        var name = string.IsNullOrWhiteSpace(request.Name) ? request.Id! : request.Name;
+        var result = await grains.GetGrain<IRequesterGrain>(request.Id!).CreateAsync(name, Secrets.Hash(apiKey));
+        return Answers.From(result, created => TypedResults.Created($"/v1/requesters/{created.Id}", new CreatedRequester(created.Id, created.Name, apiKey)));
+    }
+}

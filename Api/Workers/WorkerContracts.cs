@@ -1,0 +1,39 @@
+using Dispatch.Workers;
+
+namespace Dispatch.Api.Workers;
+
+public sealed record CreateWorkerRequest(string? Id, string? DisplayName, int? MaxActiveLeases);
+
+/// <summary>The token appears in this answer only.</summary>
+public sealed record CreatedWorker(string Id, string Token);
+
+public sealed record CertificationRequest(int? Level);
+
+public sealed record BlockRequest(string? Reason);
+
+public sealed record CertificationResponse(string Skill, int Level, string Source, DateTime GrantedAt, bool Suspended);
+
+public sealed record WorkerStatsResponse(long Submitted, long GoldenSeen, long GoldenCorrect, double? Accuracy);
+
+public sealed record EarningsResponse(decimal Total);
+
+public sealed record WorkerResponse(
+    string Id,
+    string? DisplayName,
+    int MaxActiveLeases,
+    bool Blocked,
+    IReadOnlyList<CertificationResponse> Certifications,
+    int ActiveLeases,
+    WorkerStatsResponse Stats,
+    EarningsResponse Earnings)
+{
+    public static WorkerResponse From(WorkerView view) => new(
+        view.Id,
+        view.DisplayName,
+        view.MaxActiveLeases,
+        view.Blocked,
+        [.. view.Certifications.Select(c => new CertificationResponse(c.Skill, c.Level, c.Source == CertificationSource.Exam ? "exam" : "admin", c.GrantedAt.UtcDateTime, c.Suspended))],
+        view.ActiveLeases,
+        new WorkerStatsResponse(view.Stats.Submitted, view.Stats.GoldenSeen, view.Stats.GoldenCorrect, view.Stats.Accuracy),
+        new EarningsResponse(view.EarningsTotal));
+}

@@ -1,0 +1,37 @@
+using System.Collections.Immutable;
+
+namespace Dispatch.Projects;
+
+/// <summary>A worker meets it when it holds <see cref="Skill"/>, not suspended, at <see cref="MinLevel"/> or above.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.SkillRequirement")]
+public sealed record SkillRequirement(
+    [property: Id(0)] string Skill,
+    [property: Id(1)] int MinLevel);
+
+/// <summary>Suspends a certification once a worker's golden accuracy falls below <see cref="MinAccuracy"/>.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.QualityRule")]
+public sealed record QualityRule(
+    [property: Id(0)] int MinGolden,
+    [property: Id(1)] double MinAccuracy);
+
+/// <summary>A qualification exam granting <see cref="Skill"/> at <see cref="Level"/> at or above <see cref="PassScore"/>.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.ExamRule")]
+public sealed record ExamRule(
+    [property: Id(0)] string Skill,
+    [property: Id(1)] int Level,
+    [property: Id(2)] double PassScore);
+
+/// <summary>Everything a requester chooses about a project. Defaults are applied by the API.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.ProjectSettings")]
+public sealed record ProjectSettings(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string? Instructions,
+    [property: Id(2)] string? LabelConfig,
+    [property: Id(3)] ImmutableArray<SkillRequirement> Requirements,
+    [property: Id(4)] int Overlap,
+    [property: Id(5)] int LeaseSeconds,
+    [property: Id(6)] int MaxAttempts,
+    [property: Id(7)] decimal Reward,
+    [property: Id(8)] int Priority,
+    [property: Id(9)] QualityRule? Quality,
+    [property: Id(10)] ExamRule? Exam);

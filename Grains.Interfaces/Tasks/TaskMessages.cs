@@ -1,0 +1,59 @@
+using System.Collections.Immutable;
+
+namespace Dispatch.Tasks;
+
+/// <summary>A task's lifecycle. Stored; values never change.</summary>
+public enum TaskState
+{
+    Open = 0,
+    Completed = 1,
+    DeadLettered = 2,
+}
+
+/// <summary>A lease's lifecycle. Stored; values never change.</summary>
+public enum LeaseState
+{
+    Active = 0,
+    Submitted = 1,
+    Expired = 2,
+    Released = 3,
+}
+
+/// <summary>A task to import. <see cref="Id"/> is set by the project grain when the caller left it out.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.NewTask")]
+public sealed record NewTask(
+    [property: Id(0)] string? Id,
+    [property: Id(1)] string PayloadJson,
+    [property: Id(2)] int Priority,
+    [property: Id(3)] string? GoldenAnswerJson);
+
+[GenerateSerializer, Immutable, Alias("Dispatch.ImportSummary")]
+public sealed record ImportSummary(
+    [property: Id(0)] int Created,
+    [property: Id(1)] int Existing,
+    [property: Id(2)] ImmutableArray<string> Ids);
+
+[GenerateSerializer, Immutable, Alias("Dispatch.LeaseView")]
+public sealed record LeaseView(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] string WorkerId,
+    [property: Id(2)] LeaseState State,
+    [property: Id(3)] DateTimeOffset LeasedAt,
+    [property: Id(4)] DateTimeOffset ExpiresAt);
+
+[GenerateSerializer, Immutable, Alias("Dispatch.SubmissionView")]
+public sealed record SubmissionView(
+    [property: Id(0)] string WorkerId,
+    [property: Id(1)] string ResultJson,
+    [property: Id(2)] DateTimeOffset SubmittedAt,
+    [property: Id(3)] bool? Correct);
+
+[GenerateSerializer, Immutable, Alias("Dispatch.TaskView")]
+public sealed record TaskView(
+    [property: Id(0)] string Id,
+    [property: Id(1)] TaskState State,
+    [property: Id(2)] string PayloadJson,
+    [property: Id(3)] int Priority,
+    [property: Id(4)] int FailedAttempts,
+    [property: Id(5)] ImmutableArray<LeaseView> Leases,
+    [property: Id(6)] ImmutableArray<SubmissionView> Submissions);

@@ -1,0 +1,82 @@
+using Dispatch.Grains.Postgres;
+using Dispatch.Grains.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Dispatch.Grains;
+
+public static class DispatchSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds everything Dispatch needs to a silo: the grain storage named <see cref="StorageNames.Grains"/>, the task
+    /// store, and on PostgreSQL the schema migration (run before any provider starts) and reminders.
+    /// Options come from the <c>Dispatch</c> section and <c>ConnectionStrings:Dispatch</c>, then
+    /// <paramref name="configure"/>. Clustering stays the host's choice. Calling it twice adds nothing more.
+    /// </summary>
+    public static ISiloBuilder AddDispatch(this ISiloBuilder builder, Action<DispatchOptions>? configure = null)
+    {
+        if (builder.Services.Any(s => s.ServiceType == typeof(DispatchMarker)))
+        {
+            return builder;
+        }
+
+        builder.Services.AddSingleton<DispatchMarker>();
+
+        var options = new DispatchOptions();
+        builder.Configuration.GetSection(DispatchOptions.Section).Bind(options);
+        options.ConnectionString ??= builder.Configuration.GetConnectionString("Dispatch");
+        configure?.Invoke(options);
+        var problems = options.Problems();
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(DispatchOptions.Section, typeof(DispatchOptions), problems);
+        }
+
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+
+        if (options.UsesPostgres)
+        {
+            builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new SchemaMigrationParticipant(options.ConnectionString!));
+        }
+
+        if (options.Storage == StorageMode.Postgres)
+        {
+            builder.Services.TryAddSingleton(_ => NpgsqlDataSource.Create(options.ConnectionString!));
+            builder.Services.TryAddSingleton<ITaskStore, PostgresTaskStore>();
+            builder.AddAdoNetGrainStorage(StorageNames.Grains, o =>
+            {
+                o.Invariant = PostgresInvariant;
+                o.ConnectionString = options.ConnectionString;
+            });
+            builder.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = PostgresInvariant;
+                o.ConnectionString = options.ConnectionString;
+            });
+        }
+        else
+        {
+            builder.Services.TryAddSingleton<ITaskStore, MemoryTaskStore>();
+            builder.AddMemoryGrainStorage(StorageNames.Grains);
+            builder.UseInMemoryReminderService();
+        }
+
+        return builder;
+    }
+
+    /// <summary>The ADO.NET invariant name under which Npgsql registers itself.</summary>
+    public const string PostgresInvariant = "Npgsql";
+
+    private sealed class DispatchMarker;
+
+    /// <summary>Applies the schema before clustering, storage and reminders read their queries from it.</summary>
+    private sealed class SchemaMigrationParticipant(string connectionString) : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public void Participate(ISiloLifecycle lifecycle) =>
+            lifecycle.Subscribe(nameof(SchemaMigrationParticipant), ServiceLifecycleStage.First, ct => SchemaMigrator.MigrateAsync(connectionString, ct));
+    }
+}

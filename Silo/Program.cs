@@ -1,0 +1,21 @@
+using Dispatch.Api;
+using Dispatch.Silo;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddDispatchSilo();
+builder.Services.AddOpenApi();
+builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-cluster", tags: ["ready"]);
+
+var app = builder.Build();
+
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapOpenApi();
+app.MapDispatchApi();
+
+app.Run();
+
+/// <summary>The host's entry point, public so tests can start it with WebApplicationFactory.</summary>
+public partial class Program;
