@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Dispatch.Api.Auth;
 using Dispatch.Api.Projects;
 using Dispatch.Api.Requesters;
+using Dispatch.Api.Work;
 using Dispatch.Api.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -37,6 +38,9 @@ public static class DispatchApi
         v1.MapWorkersApi(auth);
         v1.MapProjectsApi(auth);
         v1.MapTasksApi(auth);
+        v1.MapResultsApi(auth);
+        v1.MapEventsApi(auth);
+        v1.MapWorkApi(auth, new WorkWaiters(app.ServiceProvider.GetRequiredService<IClusterClient>(), time));
         return v1;
     }
 }

@@ -18,10 +18,10 @@ public static class ProjectAccess
             return Problems.Validation(new Dictionary<string, string[]> { ["projectId"] = [$"Must match {Identifiers.Pattern}."] });
         }
 
-        var owner = await grains.GetGrain<IProjectGrain>(projectId).GetOwnerAsync();
-        return owner is not null && CanSee(caller, owner) ? null : Problems.NotFound($"Project '{projectId}' does not exist.");
+        var info = await grains.GetGrain<IProjectGrain>(projectId).GetInfoAsync();
+        return info is not null && CanSee(caller, info.OwnerRequesterId) ? null : Problems.NotFound($"Project '{projectId}' does not exist.");
     }
 
-    public static bool CanSee(Caller caller, ProjectOwner owner) =>
-        caller.IsAdmin || (caller.Role == Roles.Requester && owner.RequesterId == caller.Id);
+    public static bool CanSee(Caller caller, string? ownerRequesterId) =>
+        caller.IsAdmin || (caller.Role == Roles.Requester && ownerRequesterId == caller.Id);
 }

@@ -77,13 +77,16 @@ public sealed record ImportRequest(List<ImportTaskDto?>? Tasks);
 
 public sealed record ImportResponse(int Created, int Existing, IReadOnlyList<string> Ids);
 
-public sealed record LeaseResponse(string LeaseId, string WorkerId, string State, DateTime LeasedAt, DateTime ExpiresAt);
+public sealed record TaskLeaseResponse(string LeaseId, string WorkerId, string State, DateTime LeasedAt, DateTime ExpiresAt);
 
 public sealed record SubmissionResponse(
     string WorkerId,
     JsonElement Result,
     DateTime SubmittedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Correct);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Correct)
+{
+    public static SubmissionResponse From(SubmissionView s) => new(s.WorkerId, Json.Parse(s.ResultJson), s.SubmittedAt.UtcDateTime, s.Correct);
+}
 
 public sealed record TaskResponse(
     string Id,
@@ -91,7 +94,7 @@ public sealed record TaskResponse(
     JsonElement Payload,
     int Priority,
     int FailedAttempts,
-    IReadOnlyList<LeaseResponse> Leases,
+    IReadOnlyList<TaskLeaseResponse> Leases,
     IReadOnlyList<SubmissionResponse> Submissions)
 {
     public static TaskResponse From(TaskView view) => new(
@@ -100,6 +103,6 @@ public sealed record TaskResponse(
         Json.Parse(view.PayloadJson),
         view.Priority,
         view.FailedAttempts,
-        [.. view.Leases.Select(l => new LeaseResponse(l.LeaseId, l.WorkerId, ApiNames.Of(l.State), l.LeasedAt.UtcDateTime, l.ExpiresAt.UtcDateTime))],
-        [.. view.Submissions.Select(s => new SubmissionResponse(s.WorkerId, Json.Parse(s.ResultJson), s.SubmittedAt.UtcDateTime, s.Correct))]);
+        [.. view.Leases.Select(l => new TaskLeaseResponse(l.LeaseId, l.WorkerId, ApiNames.Of(l.State), l.LeasedAt.UtcDateTime, l.ExpiresAt.UtcDateTime))],
+        [.. view.Submissions.Select(SubmissionResponse.From)]);
 }

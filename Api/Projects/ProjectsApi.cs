@@ -47,7 +47,7 @@ public static class ProjectsApi
             ? await grains.GetGrain<IProjectCatalogGrain>(0).ListAsync()
             : await grains.GetGrain<IRequesterGrain>(caller.Id!).GetProjectIdsAsync();
         var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<IProjectGrain>(id).GetAsync()));
-        var visible = views.Where(v => v is not null && ProjectAccess.CanSee(caller, new ProjectOwner(v.OwnerRequesterId)));
+        var visible = views.Where(v => v is not null && ProjectAccess.CanSee(caller, v.OwnerRequesterId));
         return TypedResults.Ok(new ProjectListResponse([.. visible.Select(v => ProjectResponse.From(v!))]));
     }
 

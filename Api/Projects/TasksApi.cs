@@ -17,8 +17,52 @@ public static class TasksApi
     {
         var group = v1.MapGroup("/projects/{projectId}/tasks").WithTags("Tasks").Allow(auth, Roles.Admin | Roles.Requester);
         group.MapPost("/", ImportAsync);
+        group.MapGet("/", ListAsync);
         group.MapGet("/{taskId}", GetAsync);
+        group.MapPost("/{taskId}/retry", RetryAsync);
         return group;
+    }
+
+    public static async Task<IResult> ListAsync(string projectId, string? state, string? after, int? limit, HttpContext http, [FromServices] IGrainFactory grains)
+    {
+        if (await ProjectAccess.CheckAsync(grains, http.Dispatch().Caller, projectId) is { } problem)
+        {
+            return problem;
+        }
+
+        var filter = ApiNames.ParseTaskState(state);
+        var validator = new Validator();
+        if (state is not null && filter is null)
+        {
+            validator.Add("state", "Must be one of open, completed, deadLettered.");
+        }
+
+        validator.Range("limit", limit, 1, Paging.MaxLimit);
+        if (!validator.IsValid)
+        {
+            return Problems.Validation(validator.Errors);
+        }
+
+        var pageSize = limit ?? Paging.DefaultLimit;
+        var page = await grains.GetGrain<IProjectGrain>(projectId).ListTasksAsync(filter, after, pageSize);
+        var next = page.Length == pageSize ? page[^1].Id : null;
+        return TypedResults.Ok(new TaskListResponse([.. page.Select(TaskResponse.From)], next));
+    }
+
+    public static async Task<IResult> RetryAsync(string projectId, string taskId, HttpContext http, [FromServices] IGrainFactory grains)
+    {
+        if (await ProjectAccess.CheckAsync(grains, http.Dispatch().Caller, projectId) is { } problem)
+        {
+            return problem;
+        }
+
+        if (!Identifiers.IsValid(taskId))
+        {
+            return Problems.NotFound($"Task '{taskId}' does not exist in project '{projectId}'.");
+        }
+
+        var result = await grains.GetGrain<ITaskGrain>(Keys.Task(projectId, taskId)).RetryAsync();
+        return Answers.From(result, view => TypedResults.Ok(TaskResponse.From(view)));
     }
 
     public static async Task<IResult> ImportAsync(string projectId, HttpContext http, [FromServices] IGrainFactory grains)

@@ -2,16 +2,33 @@ using System.Collections.Immutable;
 
 namespace Dispatch.Projects;
 
+/// <summary>What routing needs to know of a project to order it for a worker.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.ProjectRoute")]
+public sealed record ProjectRoute(
+    [property: Id(0)] string ProjectId,
+    [property: Id(1)] ImmutableArray<SkillRequirement> Requirements,
+    [property: Id(2)] int Priority,
+    [property: Id(3)] decimal Reward,
+    [property: Id(4)] ProjectStatus Status)
+{
+    /// <summary>The tier of the project: the highest level it requires, 0 when anyone may work on it.</summary>
+    public int Tier => Requirements.IsDefaultOrEmpty ? 0 : Requirements.Max(r => r.MinLevel);
+}
+
 /// <summary>
-/// Every project id of the service, for the admin's listing. Written once per project creation and never
-/// touched by claims, so a single activation is no hot spot.
+/// Every project of the service with its route, for the admin's listing and for routing. Written only when a
+/// project is created or changes settings; silos read it at most once a second into a local copy, so claims
+/// never call it.
 /// </summary>
 [Alias("Dispatch.IProjectCatalogGrain")]
 public interface IProjectCatalogGrain : IGrainWithIntegerKey
 {
-    [Alias("Add")]
-    Task AddAsync(string projectId);
+    [Alias("Upsert")]
+    Task UpsertAsync(ProjectRoute route);
 
     [Alias("List")]
     Task<ImmutableArray<string>> ListAsync();
+
+    [Alias("GetOpenRoutes")]
+    Task<ImmutableArray<ProjectRoute>> GetOpenRoutesAsync();
 }

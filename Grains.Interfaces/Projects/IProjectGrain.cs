@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Dispatch.Common;
 using Dispatch.Tasks;
+using Orleans.Concurrency;
 
 namespace Dispatch.Projects;
 
@@ -15,9 +16,12 @@ public interface IProjectGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<ProjectView?> GetAsync();
 
-    /// <summary>The owner, or null when the project does not exist. Cheap: no counts are gathered.</summary>
-    [Alias("GetOwner")]
-    Task<ProjectOwner?> GetOwnerAsync();
+    /// <summary>
+    /// Settings, status and owner, or null when the project does not exist. Cheap: no counts are gathered. It
+    /// interleaves, because the project's own shards ask for it while the project waits on them during an import.
+    /// </summary>
+    [Alias("GetInfo"), AlwaysInterleave]
+    Task<ProjectInfo?> GetInfoAsync();
 
     [Alias("Update")]
     Task<Result<ProjectView>> UpdateAsync(ProjectPatch patch);
@@ -28,4 +32,12 @@ public interface IProjectGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Import")]
     Task<Result<ImportSummary>> ImportAsync(ImmutableArray<NewTask> tasks);
+
+    /// <summary>Tasks ordered by id after <paramref name="afterTaskId"/>, all of them or those in <paramref name="state"/>.</summary>
+    [Alias("ListTasks"), ReadOnly]
+    Task<ImmutableArray<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit);
+
+    /// <summary>Completed tasks in completion order after the cursor (0 for the start).</summary>
+    [Alias("ListResults"), ReadOnly]
+    Task<ImmutableArray<CompletedTask>> ListResultsAsync(long afterCursor, int limit);
 }

@@ -48,6 +48,16 @@ public sealed record ProjectPatch(
     [property: Id(3)] int? LeaseSeconds,
     [property: Id(4)] int? MaxAttempts);
 
-/// <summary>Who may see and change a project: its requester, or only the admin when <see cref="RequesterId"/> is null.</summary>
-[GenerateSerializer, Immutable, Alias("Dispatch.ProjectOwner")]
-public sealed record ProjectOwner([property: Id(0)] string? RequesterId);
+/// <summary>A project without its counts: cheap to fetch, and what claims and access checks need.</summary>
+/// <param name="OwnerRequesterId">The owning requester, or null for a project created by the admin.</param>
+[GenerateSerializer, Immutable, Alias("Dispatch.ProjectInfo")]
+public sealed record ProjectInfo(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string? OwnerRequesterId,
+    [property: Id(2)] ProjectSettings Settings,
+    [property: Id(3)] ProjectStatus Status,
+    [property: Id(4)] int QueueShards)
+{
+    /// <summary>Slots per task: null (unlimited) for an exam, whose every task each eligible worker takes.</summary>
+    public int? Overlap => Settings.Exam is null ? Settings.Overlap : null;
+}

@@ -1,10 +1,38 @@
+using Dispatch.Common;
+using Dispatch.Work;
+
 namespace Dispatch.Tasks;
 
-/// <summary>One task of a project, keyed <c>{projectId}/{taskId}</c>: its leases and submissions.</summary>
+/// <summary>
+/// One task of a project, keyed <c>{projectId}/{taskId}</c>: the authority on its leases and submissions.
+/// Every change is written to the task store before it is answered.
+/// </summary>
 [Alias("Dispatch.ITaskGrain")]
 public interface ITaskGrain : IGrainWithStringKey
 {
     /// <summary>The task as stored, or null when no such task was imported.</summary>
     [Alias("Get")]
     Task<TaskView?> GetAsync();
+
+    /// <summary>Leases the task to the worker if it is open, has a free slot, and never had this worker.</summary>
+    [Alias("Lease")]
+    Task<LeaseAttempt> LeaseAsync(string workerId);
+
+    [Alias("Heartbeat")]
+    Task<Result<HeartbeatReceipt>> HeartbeatAsync(string leaseId, string workerId, int? extendSeconds);
+
+    [Alias("Submit")]
+    Task<Result<SubmitReceipt>> SubmitAsync(string leaseId, string workerId, string resultJson);
+
+    /// <summary>Ends an active lease early; it counts as a failed attempt.</summary>
+    [Alias("Release")]
+    Task<Result<bool>> ReleaseAsync(string leaseId, string workerId, string? reason);
+
+    /// <summary>Opens a dead-lettered task again with its failed attempts reset.</summary>
+    [Alias("Retry")]
+    Task<Result<TaskView>> RetryAsync();
+
+    /// <summary>Activates the task so that leases overdue in storage expire (after a restart or a lost silo).</summary>
+    [Alias("Poke")]
+    Task PokeAsync();
 }

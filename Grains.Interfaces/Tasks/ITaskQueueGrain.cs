@@ -1,14 +1,17 @@
 using System.Collections.Immutable;
 using Dispatch.Projects;
+using Dispatch.Work;
 
 namespace Dispatch.Tasks;
 
-/// <summary>A task that a queue shard may offer, in the order claims take them.</summary>
-[GenerateSerializer, Immutable, Alias("Dispatch.QueuedTask")]
-public sealed record QueuedTask(
-    [property: Id(0)] string TaskId,
-    [property: Id(1)] int Priority,
-    [property: Id(2)] long Sequence);
+/// <summary>A shard's first task for some worker, to compare shards in claim order: higher priority, then older.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.QueueHead")]
+public sealed record QueueHead([property: Id(0)] int Priority, [property: Id(1)] long Sequence) : IComparable<QueueHead>
+{
+    public int CompareTo(QueueHead? other) => other is null ? -1
+        : Priority != other.Priority ? other.Priority.CompareTo(Priority)
+        : Sequence.CompareTo(other.Sequence);
+}
 
 /// <summary>
 /// One shard of a project's ready queue, keyed <c>{projectId}/{shard}</c>. A project's tasks are spread over
@@ -18,9 +21,17 @@ public sealed record QueuedTask(
 [Alias("Dispatch.ITaskQueueGrain")]
 public interface ITaskQueueGrain : IGrainWithStringKey
 {
-    /// <summary>Adds stored open tasks; tasks the shard already knows are ignored, so a retry is harmless.</summary>
-    [Alias("Enqueue")]
-    Task EnqueueAsync(ImmutableArray<QueuedTask> tasks);
+    /// <summary>Where the first task this worker may take stands in claim order; null when there is none.</summary>
+    [Alias("Peek")]
+    Task<QueueHead?> PeekAsync(string workerId);
+
+    /// <summary>Leases the first task in claim order that the worker may take; null when there is none.</summary>
+    [Alias("Claim")]
+    Task<LeaseGrant?> ClaimAsync(string workerId);
+
+    /// <summary>Takes in what tasks now look like (after an import or any transition); older versions are ignored.</summary>
+    [Alias("Update")]
+    Task UpdateAsync(ImmutableArray<TaskSnapshot> tasks);
 
     [Alias("GetCounts")]
     Task<ProjectCounts> GetCountsAsync();

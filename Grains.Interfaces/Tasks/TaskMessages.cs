@@ -57,3 +57,12 @@ public sealed record TaskView(
     [property: Id(4)] int FailedAttempts,
     [property: Id(5)] ImmutableArray<LeaseView> Leases,
     [property: Id(6)] ImmutableArray<SubmissionView> Submissions);
+
+/// <summary>A completed task for the results export; <see cref="Cursor"/> continues the export after it.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.CompletedTask")]
+public sealed record CompletedTask(
+    [property: Id(0)] string TaskId,
+    [property: Id(1)] string PayloadJson,
+    [property: Id(2)] ImmutableArray<SubmissionView> Submissions,
+    [property: Id(3)] DateTimeOffset CompletedAt,
+    [property: Id(4)] long Cursor);

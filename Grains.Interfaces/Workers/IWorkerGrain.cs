@@ -1,8 +1,11 @@
+using Orleans.Concurrency;
+using System.Collections.Immutable;
 using Dispatch.Common;
+using Dispatch.Work;
 
 namespace Dispatch.Workers;
 
-/// <summary>A worker of the crowd: its certifications, block status, stats and token hash.</summary>
+/// <summary>A worker of the crowd: its certifications, block status, active leases, stats and token hash.</summary>
 [Alias("Dispatch.IWorkerGrain")]
 public interface IWorkerGrain : IGrainWithStringKey
 {
@@ -25,9 +28,33 @@ public interface IWorkerGrain : IGrainWithStringKey
     [Alias("Revoke")]
     Task<Result<WorkerView>> RevokeAsync(string skill);
 
+    /// <summary>Blocks the worker and ends its active leases at once.</summary>
     [Alias("Block")]
     Task<Result<WorkerView>> BlockAsync(string? reason);
 
     [Alias("Unblock")]
     Task<Result<WorkerView>> UnblockAsync();
+
+    /// <summary>
+    /// Leases a task: from <paramref name="projectId"/>, or routed by skill tier when null. A null value is
+    /// "no work fits now".
+    /// </summary>
+    [Alias("Claim")]
+    Task<Result<LeaseGrant?>> ClaimAsync(string? projectId);
+
+    [Alias("GetActiveLeases")]
+    Task<ImmutableArray<LeaseGrant>> GetActiveLeasesAsync();
+
+    [Alias("Heartbeat")]
+    Task<Result<HeartbeatReceipt>> HeartbeatAsync(string leaseId, int? extendSeconds);
+
+    [Alias("Submit")]
+    Task<Result<SubmitReceipt>> SubmitAsync(string leaseId, string resultJson);
+
+    [Alias("Release")]
+    Task<Result<bool>> ReleaseAsync(string leaseId, string? reason);
+
+    /// <summary>Told by a task when one of this worker's leases ended without the worker (expiry, dead letter).</summary>
+    [Alias("LeaseEnded"), AlwaysInterleave]
+    Task LeaseEndedAsync(string leaseId);
 }

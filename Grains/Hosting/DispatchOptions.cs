@@ -34,8 +34,8 @@ public sealed class DispatchOptions
     /// <summary>Npgsql connection string, from <c>ConnectionStrings:Dispatch</c>. Required when anything runs on PostgreSQL. Default: none.</summary>
     public string? ConnectionString { get; set; }
 
-    /// <summary>Ready-queue shards per project, fixed when a project is created. Default: 8.</summary>
-    public int QueueShards { get; set; } = 8;
+    /// <summary>Ready-queue shards per project, fixed when a project is created. Default: 4.</summary>
+    public int QueueShards { get; set; } = 4;
 
     internal bool UsesPostgres => Storage == StorageMode.Postgres || Clustering == ClusteringMode.Postgres;
 

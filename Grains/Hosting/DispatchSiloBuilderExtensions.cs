@@ -1,4 +1,7 @@
+using Dispatch.Events;
+using Dispatch.Grains.Events;
 using Dispatch.Grains.Postgres;
+using Dispatch.Grains.Projects;
 using Dispatch.Grains.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,6 +40,11 @@ public static class DispatchSiloBuilderExtensions
 
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<ProjectDirectory>();
+        builder.Services.TryAddSingleton<RoutingTable>();
+        builder.Services.TryAddSingleton<EventPublisher>();
+        builder.AddMemoryStreams(EventStreams.Provider);
+        builder.AddMemoryGrainStorage("PubSubStore");
 
         if (options.UsesPostgres)
         {

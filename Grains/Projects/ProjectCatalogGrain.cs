@@ -6,20 +6,26 @@ namespace Dispatch.Grains.Projects;
 [GenerateSerializer, Alias("Dispatch.ProjectCatalogState")]
 public sealed class ProjectCatalogState
 {
-    [Id(0)] public List<string> ProjectIds { get; set; } = [];
+    [Id(0)] public Dictionary<string, ProjectRoute> Routes { get; set; } = new(StringComparer.Ordinal);
 }
 
 public sealed class ProjectCatalogGrain(
     [PersistentState("projectCatalog", StorageNames.Grains)] IPersistentState<ProjectCatalogState> state) : Grain, IProjectCatalogGrain
 {
-    public async Task AddAsync(string projectId)
+    public async Task UpsertAsync(ProjectRoute route)
     {
-        if (!state.State.ProjectIds.Contains(projectId))
+        if (!state.State.Routes.TryGetValue(route.ProjectId, out var known) || !SameRoute(known, route))
         {
-            state.State.ProjectIds.Add(projectId);
+            state.State.Routes[route.ProjectId] = route;
             await state.WriteOrDeactivateAsync(this);
         }
     }
 
-    public Task<ImmutableArray<string>> ListAsync() => Task.FromResult(state.State.ProjectIds.ToImmutableArray());
+    public Task<ImmutableArray<string>> ListAsync() => Task.FromResult(state.State.Routes.Keys.Order(StringComparer.Ordinal).ToImmutableArray());
+
+    public Task<ImmutableArray<ProjectRoute>> GetOpenRoutesAsync() =>
+        Task.FromResult(state.State.Routes.Values.Where(r => r.Status == ProjectStatus.Open).ToImmutableArray());
+
+    private static bool SameRoute(ProjectRoute a, ProjectRoute b) =>
+        a.Priority == b.Priority && a.Reward == b.Reward && a.Status == b.Status && a.Requirements.SequenceEqual(b.Requirements);
 }

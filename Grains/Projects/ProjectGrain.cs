@@ -1,9 +1,12 @@
 using System.Collections.Immutable;
 using Dispatch.Common;
+using Dispatch.Events;
+using Dispatch.Grains.Events;
 using Dispatch.Grains.Storage;
 using Dispatch.Projects;
 using Dispatch.Requesters;
 using Dispatch.Tasks;
+using Dispatch.Work;
 using Microsoft.Extensions.Options;
 
 namespace Dispatch.Grains.Projects;
@@ -11,6 +14,9 @@ namespace Dispatch.Grains.Projects;
 public sealed class ProjectGrain(
     [PersistentState("project", StorageNames.Grains)] IPersistentState<ProjectState> state,
     ITaskStore taskStore,
+    ProjectDirectory directory,
+    RoutingTable routing,
+    EventPublisher events,
     IOptions<DispatchOptions> options,
     TimeProvider time) : Grain, IProjectGrain
 {
@@ -23,8 +29,8 @@ public sealed class ProjectGrain(
             return Result<ProjectView>.Fail(ErrorKind.Conflict, $"Project '{ProjectId}' already exists.");
         }
 
-        // Indexes first: they are idempotent, and listings skip ids whose project does not exist.
-        await GrainFactory.GetGrain<IProjectCatalogGrain>(0).AddAsync(ProjectId);
+        // Indexes first: they are idempotent, and listings and routing skip ids whose project does not exist.
+        await Catalog.UpsertAsync(Route(settings, ProjectStatus.Open));
         if (ownerRequesterId is not null)
         {
             await GrainFactory.GetGrain<IRequesterGrain>(ownerRequesterId).AddProjectAsync(ProjectId);
@@ -45,8 +51,7 @@ public sealed class ProjectGrain(
 
     public async Task<ProjectView?> GetAsync() => state.State.Exists ? View(await CountAsync()) : null;
 
-    public Task<ProjectOwner?> GetOwnerAsync() =>
-        Task.FromResult(state.State.Exists ? new ProjectOwner(state.State.OwnerRequesterId) : null);
+    public Task<ProjectInfo?> GetInfoAsync() => Task.FromResult(state.State.Exists ? Info() : null);
 
     public async Task<Result<ProjectView>> UpdateAsync(ProjectPatch patch)
     {
@@ -61,6 +66,7 @@ public sealed class ProjectGrain(
         }
 
         var settings = state.State.Settings!;
+        var opens = patch.Status == ProjectStatus.Open && state.State.Status != ProjectStatus.Open;
         state.State.Status = patch.Status ?? state.State.Status;
         state.State.Settings = settings with
         {
@@ -70,6 +76,14 @@ public sealed class ProjectGrain(
             MaxAttempts = patch.MaxAttempts ?? settings.MaxAttempts,
         };
         await state.WriteOrDeactivateAsync(this);
+        directory.Forget(ProjectId);
+        await Catalog.UpsertAsync(Route(state.State.Settings, state.State.Status));
+        routing.Forget();
+        if (opens)
+        {
+            events.SignalWork(ProjectId);
+        }
+
         return Result<ProjectView>.Ok(View(await CountAsync()));
     }
 
@@ -115,21 +129,44 @@ public sealed class ProjectGrain(
             return Result<ImportSummary>.Fail(ErrorKind.Conflict, $"Task '{conflicting}' already exists with another payload; nothing was stored.");
         }
 
-        // Existing open tasks are offered again too: a retried import then repairs a shard that a failed call never told.
+        // Existing open tasks are offered again too: a retried import then repairs a shard that a failed call
+        // never told. A shard ignores what it already knows, so a fresh task's snapshot is all it needs.
+        var overlap = Info().Overlap;
+        var freeSlots = overlap ?? int.MaxValue;
         await Task.WhenAll(outcome.Tasks
             .Where(t => t.State == TaskState.Open)
             .GroupBy(t => t.Shard)
-            .Select(shard => QueueShard(shard.Key).EnqueueAsync([.. shard.Select(t => new QueuedTask(t.TaskId, t.Priority, t.Sequence))])));
+            .Select(shard => QueueShard(shard.Key).UpdateAsync([.. shard.Select(t => new TaskSnapshot(t.TaskId, t.Created ? 1 : 0, TaskState.Open, t.Priority, t.Sequence, 0, 0, freeSlots, [], null))])));
 
         var created = outcome.Tasks.Count(t => t.Created);
+        if (created > 0)
+        {
+            events.Publish(new DispatchEvent(EventTypes.TaskCreated, ProjectId, null, null, null, time.GetUtcNow(), $$"""{"count":{{created}}}"""));
+        }
+
+        events.SignalWork(ProjectId);
         return Result<ImportSummary>.Ok(new ImportSummary(created, tasks.Length - created, ids.ToImmutable()));
     }
+
+    public async Task<ImmutableArray<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit) =>
+        [.. (await taskStore.ListAsync(ProjectId, state, afterTaskId, limit)).Select(t => t.ToView())];
+
+    public async Task<ImmutableArray<CompletedTask>> ListResultsAsync(long afterCursor, int limit) =>
+        [.. (await taskStore.ListCompletedAsync(ProjectId, afterCursor, limit))
+            .Select(t => new CompletedTask(t.TaskId, t.PayloadJson, [.. t.Submissions.Select(s => s.ToView())], t.CompletedAt, t.CompletionSequence))];
 
     private async Task<ProjectCounts> CountAsync()
     {
         var counts = await Task.WhenAll(Enumerable.Range(0, state.State.QueueShards).Select(shard => QueueShard(shard).GetCountsAsync()));
         return counts.Aggregate(ProjectCounts.Zero, (sum, shard) => sum.Add(shard));
     }
+
+    private IProjectCatalogGrain Catalog => GrainFactory.GetGrain<IProjectCatalogGrain>(0);
+
+    private ProjectRoute Route(ProjectSettings settings, ProjectStatus status) =>
+        new(ProjectId, settings.Requirements, settings.Priority, settings.Reward, status);
+
+    private ProjectInfo Info() => new(ProjectId, state.State.OwnerRequesterId, state.State.Settings!, state.State.Status, state.State.QueueShards);
 
     private ITaskQueueGrain QueueShard(int shard) => GrainFactory.GetGrain<ITaskQueueGrain>(Keys.QueueShard(ProjectId, shard));
 

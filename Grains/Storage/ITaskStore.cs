@@ -5,7 +5,8 @@ namespace Dispatch.Grains.Storage;
 /// <summary>
 /// Where tasks, leases and submissions are kept. Tasks outnumber every other thing by far, so they live in
 /// tables of their own (PostgreSQL) or an in-process store (memory mode) rather than one grain state each:
-/// an import writes a batch in one transaction, and a queue shard loads its open tasks with one query.
+/// an import writes a batch in one transaction, a task transition writes one small change, and a queue shard
+/// loads what it needs with one query.
 /// </summary>
 public interface ITaskStore
 {
@@ -15,10 +16,29 @@ public interface ITaskStore
     /// </summary>
     Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default);
 
-    Task<StoredTask?> GetAsync(string projectId, string taskId, CancellationToken cancellationToken = default);
+    Task<TaskRecord?> GetAsync(string projectId, string taskId, CancellationToken cancellationToken = default);
 
-    /// <summary>The open tasks of one queue shard in claim order, and that shard's counts.</summary>
-    Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Writes one transition atomically if the task is still at <paramref name="expectedVersion"/>, and returns the
+    /// new version. Throws <see cref="TaskVersionConflictException"/> otherwise.
+    /// </summary>
+    Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <param name="overlap">Slots per task; null when unlimited (exam projects).</param>
+    Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<ActiveLeaseRecord>> GetActiveLeasesAsync(string workerId, CancellationToken cancellationToken = default);
+
+    Task<WorkerTotals> GetWorkerTotalsAsync(string workerId, CancellationToken cancellationToken = default);
+
+    /// <summary>The task a lease belongs to, whatever its state; null for an unknown lease.</summary>
+    Task<LeaseLocation?> FindLeaseAsync(string leaseId, CancellationToken cancellationToken = default);
+
+    /// <summary>Tasks (in <paramref name="state"/>, or all when null) ordered by id, after <paramref name="afterTaskId"/>.</summary>
+    Task<IReadOnlyList<TaskRecord>> ListAsync(string projectId, TaskState? state, string? afterTaskId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Completed tasks in completion order, after the given completion sequence.</summary>
+    Task<IReadOnlyList<CompletedTaskRecord>> ListCompletedAsync(string projectId, long afterSequence, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Throws when the store cannot be reached.</summary>
     Task PingAsync(CancellationToken cancellationToken = default);
@@ -35,6 +55,4 @@ public sealed record ImportOutcome(IReadOnlyList<ImportedTask> Tasks, string? Co
     public static ImportOutcome Conflict(string taskId) => new([], taskId);
 }
 
-public sealed record StoredTask(TaskView View, int Shard, string? GoldenAnswerJson);
-
-public sealed record ShardSnapshot(IReadOnlyList<QueuedTask> Open, Dispatch.Projects.ProjectCounts Counts);
+public sealed record LeaseLocation(string ProjectId, string TaskId, string WorkerId);

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using Dispatch.Grains.Tasks;
 using Dispatch.Projects;
 using Dispatch.Tasks;
+using Dispatch.Work;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -9,45 +11,6 @@ namespace Dispatch.Grains.Storage;
 /// <summary>The production store: Dispatch's own tables on PostgreSQL (see Postgres/Migrations).</summary>
 public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
 {
-    private const string FindConflictSql = """
-        SELECT i.task_id
-        FROM unnest(@ids, @payloads) AS i(task_id, payload)
-        JOIN dispatch_tasks t ON t.project_id = @project AND t.task_id = i.task_id
-        WHERE t.payload::jsonb <> i.payload::jsonb
-        LIMIT 1
-        """;
-
-    private const string InsertSql = """
-        INSERT INTO dispatch_tasks (project_id, task_id, shard, priority, payload, golden_answer, created_at)
-        SELECT @project, i.task_id, i.shard, i.priority, i.payload::json, i.golden::json, @now
-        FROM unnest(@ids, @shards, @priorities, @payloads, @goldens) WITH ORDINALITY AS i(task_id, shard, priority, payload, golden, ord)
-        ORDER BY i.ord
-        ON CONFLICT (project_id, task_id) DO NOTHING
-        RETURNING task_id
-        """;
-
-    private const string ReadImportedSql = """
-        SELECT task_id, shard, state, priority, seq
-        FROM dispatch_tasks
-        WHERE project_id = @project AND task_id = ANY(@ids)
-        """;
-
-    private const string GetTaskSql = """
-        SELECT shard, payload::text, priority, golden_answer::text, state, failed_attempts
-        FROM dispatch_tasks WHERE project_id = @project AND task_id = @task;
-        SELECT lease_id, worker_id, state, leased_at, expires_at
-        FROM dispatch_leases WHERE project_id = @project AND task_id = @task ORDER BY leased_at, lease_id;
-        SELECT worker_id, result::text, submitted_at, correct
-        FROM dispatch_submissions WHERE project_id = @project AND task_id = @task ORDER BY submitted_at, worker_id;
-        """;
-
-    private const string LoadShardSql = """
-        SELECT task_id, priority, seq
-        FROM dispatch_tasks WHERE project_id = @project AND shard = @shard AND state = 0
-        ORDER BY priority DESC, seq;
-        SELECT state, count(*) FROM dispatch_tasks WHERE project_id = @project AND shard = @shard GROUP BY state;
-        """;
-
     public async Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         var ids = tasks.Select(t => t.TaskId).ToArray();
@@ -56,7 +19,7 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        await using (var find = new NpgsqlCommand(FindConflictSql, connection, transaction))
+        await using (var find = new NpgsqlCommand(PostgresTaskSql.FindConflict, connection, transaction))
         {
             find.Parameters.AddWithValue("project", projectId);
             find.Parameters.AddWithValue("ids", ids);
@@ -68,10 +31,10 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
         }
 
         var created = new HashSet<string>(StringComparer.Ordinal);
-        await using (var insert = new NpgsqlCommand(InsertSql, connection, transaction))
+        await using (var insert = new NpgsqlCommand(PostgresTaskSql.Insert, connection, transaction))
         {
             insert.Parameters.AddWithValue("project", projectId);
-            insert.Parameters.AddWithValue("now", now);
+            insert.Parameters.AddWithValue("now", now.UtcDateTime);
             insert.Parameters.AddWithValue("ids", ids);
             insert.Parameters.AddWithValue("shards", tasks.Select(t => t.Shard).ToArray());
             insert.Parameters.AddWithValue("priorities", tasks.Select(t => t.Priority).ToArray());
@@ -84,88 +47,152 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
             }
         }
 
-        var rows = new Dictionary<string, ImportedTask>(StringComparer.Ordinal);
-        await using (var read = new NpgsqlCommand(ReadImportedSql, connection, transaction))
+        var states = new Dictionary<string, (int Shard, TaskState State, int Priority, long Sequence)>(StringComparer.Ordinal);
+        await using (var read = new NpgsqlCommand(PostgresTaskSql.ReadImported, connection, transaction))
         {
             read.Parameters.AddWithValue("project", projectId);
             read.Parameters.AddWithValue("ids", ids);
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                var taskId = reader.GetString(0);
-                rows[taskId] = new ImportedTask(taskId, reader.GetInt32(1), created.Contains(taskId), (TaskState)reader.GetInt16(2), reader.GetInt32(3), reader.GetInt64(4));
+                states[reader.GetString(0)] = (reader.GetInt32(1), (TaskState)reader.GetInt16(2), reader.GetInt32(3), reader.GetInt64(4));
             }
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return new ImportOutcome(ids.Select(id => rows[id]).ToList(), null);
+        return new ImportOutcome([.. ids.Select(id => new ImportedTask(id, states[id].Shard, created.Contains(id), states[id].State, states[id].Priority, states[id].Sequence))], null);
     }
 
-    public async Task<StoredTask?> GetAsync(string projectId, string taskId, CancellationToken cancellationToken = default)
+    public async Task<TaskRecord?> GetAsync(string projectId, string taskId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(GetTaskSql);
-        command.Parameters.AddWithValue("project", projectId);
-        command.Parameters.AddWithValue("task", taskId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        var shard = reader.GetInt32(0);
-        var payload = reader.GetString(1);
-        var priority = reader.GetInt32(2);
-        var golden = reader.IsDBNull(3) ? null : reader.GetString(3);
-        var state = (TaskState)reader.GetInt16(4);
-        var failedAttempts = reader.GetInt32(5);
-
-        await reader.NextResultAsync(cancellationToken);
-        var leases = ImmutableArray.CreateBuilder<LeaseView>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            leases.Add(new LeaseView(reader.GetString(0), reader.GetString(1), (LeaseState)reader.GetInt16(2), reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4)));
-        }
-
-        await reader.NextResultAsync(cancellationToken);
-        var submissions = ImmutableArray.CreateBuilder<SubmissionView>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            submissions.Add(new SubmissionView(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.IsDBNull(3) ? null : reader.GetBoolean(3)));
-        }
-
-        return new StoredTask(new TaskView(taskId, state, payload, priority, failedAttempts, leases.ToImmutable(), submissions.ToImmutable()), shard, golden);
+        var page = await ReadTasksAsync(PostgresTaskSql.GetTask, projectId, p => p.AddWithValue("task", taskId), cancellationToken);
+        return page.Count == 0 ? null : page[0];
     }
 
-    public async Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, CancellationToken cancellationToken = default)
+    public async Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(LoadShardSql);
+        await using var command = dataSource.CreateCommand(PostgresTaskSql.Save);
+        var p = command.Parameters;
+        p.AddWithValue("project", projectId);
+        p.AddWithValue("task", taskId);
+        p.AddWithValue("expected", expectedVersion);
+        p.AddWithValue("state", (short)change.State);
+        p.AddWithValue("failed", change.FailedAttempts);
+        p.AddWithValue("completes", change.Completes);
+        p.AddWithValue("now", now.UtcDateTime);
+
+        var lease = change.NewLease;
+        p.AddWithValue("has_lease", lease is not null);
+        p.Add(Text("lease_id", lease?.LeaseId));
+        p.Add(Text("lease_worker", lease?.WorkerId));
+        p.Add(Time("leased_at", lease?.LeasedAt));
+        p.Add(Time("expires_at", lease?.ExpiresAt));
+
+        p.AddWithValue("upd_ids", change.UpdatedLeases.Select(l => l.LeaseId).ToArray());
+        p.AddWithValue("upd_states", change.UpdatedLeases.Select(l => (short)l.State).ToArray());
+        p.AddWithValue("upd_expires", change.UpdatedLeases.Select(l => l.ExpiresAt.UtcDateTime).ToArray());
+
+        var submission = change.NewSubmission;
+        p.AddWithValue("has_submission", submission is not null);
+        p.Add(Text("sub_worker", submission?.WorkerId));
+        p.Add(Text("sub_lease", submission?.LeaseId));
+        p.Add(Text("sub_result", submission?.ResultJson));
+        p.Add(Time("sub_at", submission?.SubmittedAt));
+        p.Add(new NpgsqlParameter("sub_correct", NpgsqlDbType.Boolean) { Value = (object?)submission?.Correct ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("sub_reward", NpgsqlDbType.Numeric) { Value = (object?)submission?.Reward ?? DBNull.Value });
+
+        return await command.ExecuteScalarAsync(cancellationToken) is long version
+            ? version
+            : throw new TaskVersionConflictException(projectId, taskId);
+    }
+
+    public async Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PostgresTaskSql.LoadShard);
         command.Parameters.AddWithValue("project", projectId);
         command.Parameters.AddWithValue("shard", shard);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
-        var open = new List<QueuedTask>();
+        var tasks = new List<TaskSnapshot>();
+        long open = 0, deadLettered = 0, activeLeases = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
-            open.Add(new QueuedTask(reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2)));
+            var state = (TaskState)reader.GetInt16(2);
+            var active = (int)reader.GetInt64(6);
+            var submitted = (int)reader.GetInt64(7);
+            var freeSlots = state != TaskState.Open ? 0 : overlap is { } o ? Math.Max(0, o - active - submitted) : int.MaxValue;
+            tasks.Add(new TaskSnapshot(
+                reader.GetString(0), reader.GetInt64(1), state, reader.GetInt32(3), reader.GetInt64(4), active, submitted, freeSlots,
+                [.. reader.GetFieldValue<string[]>(5)],
+                reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8)));
+            open += state == TaskState.Open ? 1 : 0;
+            deadLettered += state == TaskState.DeadLettered ? 1 : 0;
+            activeLeases += active;
         }
 
         await reader.NextResultAsync(cancellationToken);
-        long completed = 0, deadLettered = 0;
+        await reader.ReadAsync(cancellationToken);
+        var completed = reader.GetInt64(0);
+        var submissions = reader.GetInt64(1);
+        return new ShardSnapshot(tasks, new ProjectCounts(open, completed, deadLettered, activeLeases, submissions));
+    }
+
+    public async Task<IReadOnlyList<ActiveLeaseRecord>> GetActiveLeasesAsync(string workerId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PostgresTaskSql.ActiveLeasesOfWorker);
+        command.Parameters.AddWithValue("worker", workerId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var leases = new List<ActiveLeaseRecord>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            var count = reader.GetInt64(1);
-            switch ((TaskState)reader.GetInt16(0))
-            {
-                case TaskState.Completed:
-                    completed = count;
-                    break;
-                case TaskState.DeadLettered:
-                    deadLettered = count;
-                    break;
-            }
+            var lease = new LeaseRecord(reader.GetString(0), workerId, LeaseState.Active, reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4));
+            leases.Add(new ActiveLeaseRecord(reader.GetString(1), reader.GetString(2), lease, reader.GetString(5)));
         }
 
-        return new ShardSnapshot(open, new ProjectCounts(open.Count, completed, deadLettered, 0, 0));
+        return leases;
+    }
+
+    public async Task<WorkerTotals> GetWorkerTotalsAsync(string workerId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PostgresTaskSql.WorkerTotals);
+        command.Parameters.AddWithValue("worker", workerId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new WorkerTotals(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDecimal(3));
+    }
+
+    public async Task<LeaseLocation?> FindLeaseAsync(string leaseId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PostgresTaskSql.FindLease);
+        command.Parameters.AddWithValue("lease", leaseId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new LeaseLocation(reader.GetString(0), reader.GetString(1), reader.GetString(2)) : null;
+    }
+
+    public Task<IReadOnlyList<TaskRecord>> ListAsync(string projectId, TaskState? state, string? afterTaskId, int limit, CancellationToken cancellationToken = default) =>
+        ReadTasksAsync(PostgresTaskSql.ListByState, projectId, p =>
+        {
+            p.AddWithValue("states", state is { } only ? new[] { (short)only } : [(short)TaskState.Open, (short)TaskState.Completed, (short)TaskState.DeadLettered]);
+            p.AddWithValue("after", afterTaskId ?? "");
+            p.AddWithValue("limit", limit);
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<CompletedTaskRecord>> ListCompletedAsync(string projectId, long afterSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PostgresTaskSql.ListCompleted);
+        command.Parameters.AddWithValue("project", projectId);
+        command.Parameters.AddWithValue("after", afterSequence);
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<(string Id, string Payload, DateTimeOffset At, long Sequence)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt64(3)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var submissions = await ReadSubmissionsAsync(reader, cancellationToken);
+        return [.. rows.Select(r => new CompletedTaskRecord(r.Id, r.Payload, submissions.GetValueOrDefault(r.Id, []), r.At, r.Sequence))];
     }
 
     public async Task PingAsync(CancellationToken cancellationToken = default)
@@ -173,4 +200,66 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
         await using var command = dataSource.CreateCommand("SELECT 1");
         await command.ExecuteScalarAsync(cancellationToken);
     }
+
+    /// <summary>Runs a query whose three results are task rows, their leases and their submissions.</summary>
+    private async Task<IReadOnlyList<TaskRecord>> ReadTasksAsync(string sql, string projectId, Action<NpgsqlParameterCollection> bind, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("project", projectId);
+        bind(command.Parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var tasks = new List<TaskRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tasks.Add(new TaskRecord(
+                reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), (TaskState)reader.GetInt16(3), reader.GetInt32(4), reader.GetInt64(5),
+                reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetInt32(8), [], []));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var leases = new Dictionary<string, ImmutableArray<LeaseRecord>.Builder>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var taskId = reader.GetString(0);
+            if (!leases.TryGetValue(taskId, out var list))
+            {
+                leases[taskId] = list = ImmutableArray.CreateBuilder<LeaseRecord>();
+            }
+
+            list.Add(new LeaseRecord(reader.GetString(1), reader.GetString(2), (LeaseState)reader.GetInt16(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)));
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        var submissions = await ReadSubmissionsAsync(reader, cancellationToken);
+        return [.. tasks.Select(t => t with
+        {
+            Leases = leases.TryGetValue(t.TaskId, out var l) ? l.ToImmutable() : [],
+            Submissions = submissions.GetValueOrDefault(t.TaskId, []),
+        })];
+    }
+
+    private static async Task<Dictionary<string, ImmutableArray<SubmissionRecord>>> ReadSubmissionsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var submissions = new Dictionary<string, ImmutableArray<SubmissionRecord>.Builder>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var taskId = reader.GetString(0);
+            if (!submissions.TryGetValue(taskId, out var list))
+            {
+                submissions[taskId] = list = ImmutableArray.CreateBuilder<SubmissionRecord>();
+            }
+
+            list.Add(new SubmissionRecord(
+                reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4),
+                reader.IsDBNull(5) ? null : reader.GetBoolean(5), reader.GetDecimal(6)));
+        }
+
+        return submissions.ToDictionary(s => s.Key, s => s.Value.ToImmutable(), StringComparer.Ordinal);
+    }
+
+    private static NpgsqlParameter Text(string name, string? value) =>
+        new(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
+
+    private static NpgsqlParameter Time(string name, DateTimeOffset? value) =>
+        new(name, NpgsqlDbType.TimestampTz) { Value = (object?)value?.UtcDateTime ?? DBNull.Value };
 }

@@ -1,14 +1,211 @@
 using Dispatch.Common;
+using Dispatch.Grains.Events;
+using Dispatch.Grains.Projects;
 using Dispatch.Grains.Storage;
+using Dispatch.Projects;
 using Dispatch.Tasks;
+using Dispatch.Work;
+using Dispatch.Workers;
+using Microsoft.Extensions.Logging;
 
 namespace Dispatch.Grains.Tasks;
 
-public sealed class TaskGrain(ITaskStore taskStore) : Grain, ITaskGrain
+/// <summary>
+/// The authority on one task. Its record is loaded from the task store on activation and every transition is
+/// stored (versioned) before it is answered; lease expiry runs on a grain timer for the earliest deadline, set
+/// again on every activation, so it survives deactivation and restarts.
+/// </summary>
+[CollectionAgeLimit(Minutes = 2)]
+public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory projects, EventPublisher events, TimeProvider time, ILogger<TaskGrain> logger) : Grain, ITaskGrain
 {
-    public async Task<TaskView?> GetAsync()
+    private string _projectId = "";
+    private string _taskId = "";
+    private TaskRecord? _task;
+    private IGrainTimer? _expiryTimer;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var (projectId, taskId) = Keys.Split(this.GetPrimaryKeyString());
-        return (await taskStore.GetAsync(projectId, taskId))?.View;
+        (_projectId, _taskId) = Keys.Split(this.GetPrimaryKeyString());
+        _task = await taskStore.GetAsync(_projectId, _taskId, cancellationToken);
+        if (_task is not null)
+        {
+            await ExpireDueAsync();
+        }
     }
+
+    public Task<TaskView?> GetAsync() => Task.FromResult(_task?.ToView());
+
+    public async Task<LeaseAttempt> LeaseAsync(string workerId)
+    {
+        var project = await projects.GetAsync(_projectId);
+        if (_task is null || project is null)
+        {
+            return new LeaseAttempt(null, LeaseRefusal.NotFound, null);
+        }
+
+        var settings = project.Settings;
+        var leaseId = Guid.NewGuid().ToString("N").ToUpperInvariant();
+        var decision = TaskLifecycle.Lease(_task, workerId, leaseId, time.GetUtcNow(), project.Overlap, TimeSpan.FromSeconds(settings.LeaseSeconds));
+        if (decision.Change is null)
+        {
+            return new LeaseAttempt(null, decision.Refusal, TaskSnapshots.Of(_task, project.Overlap));
+        }
+
+        await SaveAsync(decision.Change);
+        var lease = decision.Change.NewLease!;
+        var grant = new LeaseGrant(leaseId, _projectId, _taskId, _task.PayloadJson, settings.Instructions, settings.LabelConfig, lease.ExpiresAt);
+        return new LeaseAttempt(grant, LeaseRefusal.None, TaskSnapshots.Of(_task, project.Overlap));
+    }
+
+    public async Task<Result<HeartbeatReceipt>> HeartbeatAsync(string leaseId, string workerId, int? extendSeconds)
+    {
+        if (await SettingsAsync() is not { } project)
+        {
+            return Missing<HeartbeatReceipt>();
+        }
+
+        var extension = TimeSpan.FromSeconds(extendSeconds ?? project.Settings.LeaseSeconds);
+        var decision = TaskLifecycle.Heartbeat(_task!, leaseId, workerId, time.GetUtcNow(), extension, project.Settings.MaxAttempts);
+        return await DecideAsync(decision, project, () => new HeartbeatReceipt(leaseId, TaskLifecycle.Find(_task!, leaseId)!.ExpiresAt));
+    }
+
+    public async Task<Result<SubmitReceipt>> SubmitAsync(string leaseId, string workerId, string resultJson)
+    {
+        if (await SettingsAsync() is not { } project)
+        {
+            return Missing<SubmitReceipt>();
+        }
+
+        var settings = project.Settings;
+        var decision = TaskLifecycle.Submit(_task!, leaseId, workerId, resultJson, settings.Reward, time.GetUtcNow(), project.Overlap, settings.MaxAttempts);
+        var submission = decision.Change?.NewSubmission;
+        return await DecideAsync(decision, project, () => new SubmitReceipt(_taskId, _task!.State, submission!.Correct, submission.Reward));
+    }
+
+    public async Task<Result<bool>> ReleaseAsync(string leaseId, string workerId, string? reason)
+    {
+        if (await SettingsAsync() is not { } project)
+        {
+            return Missing<bool>();
+        }
+
+        var decision = TaskLifecycle.Release(_task!, leaseId, workerId, time.GetUtcNow(), project.Settings.MaxAttempts);
+        return await DecideAsync(decision, project, () => true);
+    }
+
+    public async Task<Result<TaskView>> RetryAsync()
+    {
+        if (await SettingsAsync() is not { } project)
+        {
+            return Missing<TaskView>();
+        }
+
+        return await DecideAsync(TaskLifecycle.Retry(_task!), project, () => _task!.ToView());
+    }
+
+    public Task PokeAsync() => Task.CompletedTask;
+
+    private async Task<ProjectInfo?> SettingsAsync() => _task is null ? null : await projects.GetAsync(_projectId);
+
+    private Result<T> Missing<T>() => Result<T>.Fail(ErrorKind.NotFound, $"Task '{_taskId}' does not exist in project '{_projectId}'.");
+
+    /// <summary>Stores the decision's change (if any), tells the shard, and answers success or the refusal.</summary>
+    private async Task<Result<T>> DecideAsync<T>(TaskDecision decision, ProjectInfo project, Func<T> answer)
+    {
+        if (decision.Change is { } change)
+        {
+            await SaveAsync(change);
+            await TellShardAsync(project);
+
+            // A dead letter also ends the other workers' leases of this task; the calling worker learns from the answer.
+            await TellWorkersAsync(change.UpdatedLeases.Skip(1));
+        }
+
+        return decision.Error == ErrorKind.None ? Result<T>.Ok(answer()) : Result<T>.Fail(decision.Error, decision.Detail ?? "");
+    }
+
+    private async Task SaveAsync(TaskChange change)
+    {
+        var before = _task!;
+        var now = time.GetUtcNow();
+        try
+        {
+            var version = await taskStore.SaveAsync(_projectId, _taskId, before.Version, change, now);
+            _task = TaskLifecycle.Apply(before, change, version);
+        }
+        catch
+        {
+            // What storage holds is unknown now: start over from it on the next call.
+            DeactivateOnIdle();
+            throw;
+        }
+
+        foreach (var @event in TaskEvents.Of(_projectId, before, change, now))
+        {
+            events.Publish(@event);
+        }
+
+        if (TaskEvents.FreesWork(before, change))
+        {
+            events.SignalWork(_projectId);
+        }
+
+        ScheduleExpiry();
+        if (_task.State == TaskState.Completed)
+        {
+            DeactivateOnIdle();
+        }
+    }
+
+    private async Task TellShardAsync(ProjectInfo project)
+    {
+        var shard = GrainFactory.GetGrain<ITaskQueueGrain>(Keys.QueueShard(_projectId, _task!.Shard));
+        await shard.UpdateAsync([TaskSnapshots.Of(_task, project.Overlap)]);
+    }
+
+    private Task TellWorkersAsync(IEnumerable<LeaseRecord> endedLeases) =>
+        Task.WhenAll(endedLeases.Select(l => GrainFactory.GetGrain<IWorkerGrain>(l.WorkerId).LeaseEndedAsync(l.LeaseId)));
+
+    private void ScheduleExpiry()
+    {
+        _expiryTimer?.Dispose();
+        _expiryTimer = null;
+        var next = _task!.Leases.Where(l => l.State == LeaseState.Active).Select(l => (DateTimeOffset?)l.ExpiresAt).Min();
+        if (next is { } deadline)
+        {
+            var due = deadline - time.GetUtcNow();
+            _expiryTimer = this.RegisterGrainTimer(
+                _ => ExpireDueAsync(),
+                new GrainTimerCreationOptions { DueTime = due < TimeSpan.Zero ? TimeSpan.Zero : due, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+        }
+    }
+
+    /// <summary>Expires every overdue lease, one stored change each, and tells the shard and the workers.</summary>
+    private async Task ExpireDueAsync()
+    {
+        var project = await projects.GetAsync(_projectId);
+        if (project is null)
+        {
+            return;
+        }
+
+        var ended = new List<LeaseRecord>();
+        while (TaskLifecycle.ExpireDue(_task!, time.GetUtcNow(), project.Settings.MaxAttempts) is { } change)
+        {
+            await SaveAsync(change);
+            ended.AddRange(change.UpdatedLeases);
+            LogLeaseExpired(logger, change.UpdatedLeases[0].LeaseId, _projectId, _taskId);
+        }
+
+        if (ended.Count > 0)
+        {
+            await TellShardAsync(project);
+            await TellWorkersAsync(ended);
+        }
+
+        ScheduleExpiry();
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Lease {LeaseId} of task {ProjectId}/{TaskId} expired")]
+    private static partial void LogLeaseExpired(ILogger logger, string leaseId, string projectId, string taskId);
 }

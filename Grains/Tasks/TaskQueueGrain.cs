@@ -1,47 +1,101 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Dispatch.Common;
+using Dispatch.Grains.Projects;
 using Dispatch.Grains.Storage;
 using Dispatch.Projects;
 using Dispatch.Tasks;
+using Dispatch.Work;
+using Orleans.Concurrency;
 
 namespace Dispatch.Grains.Tasks;
 
 /// <summary>
-/// Holds no grain state of its own: on activation it loads its open tasks from the task store, so the queue
-/// survives a restart without ever rewriting a list that grows with the project.
+/// Holds no grain state: on activation it loads its open and dead-lettered tasks from the task store, and from
+/// then on learns every change from the tasks themselves (versioned snapshots, so late news never wins).
+/// Reentrant, so that many claims wait on their tasks at once; every change of its fields happens between awaits.
 /// </summary>
-public sealed class TaskQueueGrain(ITaskStore taskStore) : Grain, ITaskQueueGrain
+[Reentrant]
+public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projects, TimeProvider time) : Grain, ITaskQueueGrain
 {
-    private readonly SortedSet<QueuedTask> _ready = new(ClaimOrder.Instance);
-    private readonly HashSet<string> _open = new(StringComparer.Ordinal);
-    private ProjectCounts _counts = ProjectCounts.Zero;
+    /// <summary>How many tasks one claim tries before it gives up on this shard (each refusal is a race lost).</summary>
+    private const int MaxTriesPerClaim = 16;
+
+    private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(2);
+
+    private readonly TaskQueue _queue = new();
+    private string _projectId = "";
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var (projectId, shard) = Keys.Split(this.GetPrimaryKeyString());
-        var snapshot = await taskStore.LoadShardAsync(projectId, int.Parse(shard, System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
-        foreach (var task in snapshot.Open)
-        {
-            _open.Add(task.TaskId);
-            _ready.Add(task);
-        }
-
-        _counts = snapshot.Counts;
+        _projectId = projectId;
+        var project = await projects.GetAsync(projectId);
+        var snapshot = await taskStore.LoadShardAsync(projectId, int.Parse(shard, CultureInfo.InvariantCulture), project?.Overlap, cancellationToken);
+        _queue.Load(snapshot);
+        this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = SweepPeriod, Period = SweepPeriod, Interleave = true });
     }
 
-    public Task EnqueueAsync(ImmutableArray<QueuedTask> tasks)
+    public Task<QueueHead?> PeekAsync(string workerId) =>
+        Task.FromResult(_queue.Peek(workerId) is { } entry ? new QueueHead(entry.Snapshot.Priority, entry.Snapshot.Sequence) : null);
+
+    public async Task<LeaseGrant?> ClaimAsync(string workerId)
+    {
+        for (var tries = 0; tries < MaxTriesPerClaim; tries++)
+        {
+            var entry = _queue.Reserve(workerId);
+            if (entry is null)
+            {
+                return null;
+            }
+
+            LeaseAttempt attempt;
+            try
+            {
+                attempt = await GrainFactory.GetGrain<ITaskGrain>(Keys.Task(_projectId, entry.Snapshot.TaskId)).LeaseAsync(workerId);
+            }
+            finally
+            {
+                _queue.Unreserve(entry);
+            }
+
+            if (attempt.Snapshot is { } snapshot)
+            {
+                _queue.Apply(snapshot);
+            }
+            else if (attempt.Refusal == LeaseRefusal.NotFound)
+            {
+                _queue.Drop(entry);
+            }
+
+            if (attempt.Grant is { } grant)
+            {
+                return grant;
+            }
+        }
+
+        return null;
+    }
+
+    public Task UpdateAsync(ImmutableArray<TaskSnapshot> tasks)
     {
         foreach (var task in tasks)
         {
-            if (_open.Add(task.TaskId))
-            {
-                _ready.Add(task);
-                _counts = _counts with { Open = _counts.Open + 1 };
-            }
+            _queue.Apply(task);
         }
 
         return Task.CompletedTask;
     }
 
-    public Task<ProjectCounts> GetCountsAsync() => Task.FromResult(_counts);
+    public Task<ProjectCounts> GetCountsAsync() => Task.FromResult(_queue.Counts);
+
+    /// <summary>
+    /// A task whose lease is overdue but has not expired was on a silo that went away: activating it again
+    /// runs its expiry. Healthy tasks expire their own leases on time and are never touched here.
+    /// </summary>
+    private Task SweepAsync(CancellationToken cancellationToken)
+    {
+        var overdue = _queue.OverdueTasks(time.GetUtcNow() - SweepPeriod);
+        return Task.WhenAll(overdue.Select(taskId => GrainFactory.GetGrain<ITaskGrain>(Keys.Task(_projectId, taskId)).PokeAsync()));
+    }
 }

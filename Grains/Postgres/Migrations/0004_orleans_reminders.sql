@@ -22,7 +22,7 @@ CREATE TABLE orleans_reminders (
     PRIMARY KEY (service_id, grain_id, reminder_name)
 );
 
--- The range reads, done by every silo at start and on every membership change.
+-- The range reads: every silo reads its range at start, whenever its range changes, and periodically.
 CREATE INDEX orleans_reminders_by_hash ON orleans_reminders (service_id, grain_hash);
 
 INSERT INTO OrleansQuery (QueryKey, QueryText) VALUES

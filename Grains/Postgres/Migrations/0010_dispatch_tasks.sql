@@ -9,6 +9,8 @@ CREATE TABLE dispatch_tasks (
     shard           integer     NOT NULL,
     -- Import order across the whole service; "oldest first" within a priority.
     seq             bigint      GENERATED ALWAYS AS IDENTITY,
+    -- Bumped by every change: a write names the version it was decided on, so a stale writer fails.
+    version         bigint      NOT NULL DEFAULT 1,
     priority        integer     NOT NULL,
     -- json, not jsonb, so a payload reads back exactly as it was sent.
     payload         json        NOT NULL,
@@ -41,6 +43,7 @@ CREATE TABLE dispatch_leases (
     lease_id    text        PRIMARY KEY,
     project_id  text        NOT NULL,
     task_id     text        NOT NULL,
+    shard       integer     NOT NULL,
     worker_id   text        NOT NULL,
     -- 0 active, 1 submitted, 2 expired, 3 released (LeaseState).
     state       smallint    NOT NULL,
@@ -57,10 +60,18 @@ CREATE INDEX dispatch_leases_active_by_worker
 CREATE TABLE dispatch_submissions (
     project_id   text        NOT NULL,
     task_id      text        NOT NULL,
+    shard        integer     NOT NULL,
     worker_id    text        NOT NULL,
     lease_id     text        NOT NULL,
     result       json        NOT NULL,
     submitted_at timestamptz NOT NULL,
+    -- Null unless the task had a golden answer.
     correct      boolean,
+    -- Credited to the worker; earnings are the sum, so a submission is paid exactly once.
+    reward       numeric     NOT NULL,
     PRIMARY KEY (project_id, task_id, worker_id)
 );
+
+CREATE INDEX dispatch_submissions_by_worker ON dispatch_submissions (worker_id);
+
+CREATE INDEX dispatch_submissions_by_shard ON dispatch_submissions (project_id, shard);

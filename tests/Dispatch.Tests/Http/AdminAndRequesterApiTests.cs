@@ -954,7 +954,7 @@ public abstract class AdminAndRequesterApiTests : ApiTestBase
         var projectId = await CreateProjectAsync(Admin);
         await ImportAsync(Admin, projectId, """[{"id":"a","payload":{"x":[1,2]}},{"id":"b","payload":"text"}]""");
 
-        var again = await ImportAsync(Admin, projectId, """[{"id":"b","payload":"text"},{"id":"c","payload":null},{"id":"a","payload":{"x":[1,2]}}]""");
+        var again = await ImportAsync(Admin, projectId, """[{"id":"b","payload":"text"},{"id":"c","payload":[]},{"id":"a","payload":{"x":[1,2]}}]""");
 
         Assert.Equal(1, again["created"]!.GetValue<int>());
         Assert.Equal(2, again["existing"]!.GetValue<int>());

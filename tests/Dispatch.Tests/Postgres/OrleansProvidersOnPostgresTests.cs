@@ -102,18 +102,18 @@ public sealed class OrleansProvidersOnPostgresTests(PostgresServer server)
 
         var read = new GrainState<ProbeState>();
         await storage.ReadStateAsync(StateName, grainId, read);
-        Assert.Equal(("a", true, "1"), (read.State.Value, read.RecordExists, read.ETag));
+        Assert.Equal(("a", true, "1"), (read.State?.Value, read.RecordExists, read.ETag));
 
         // The right ETag: update, then clear (row kept without payload, version moves on), then write again.
-        first.State.Value = "a2";
+        first.State = new ProbeState { Value = "a2" };
         await storage.WriteStateAsync(StateName, grainId, first);
         Assert.Equal("2", first.ETag);
         await storage.ClearStateAsync(StateName, grainId, first);
         Assert.Equal(("3", false), (first.ETag, first.RecordExists));
         await storage.ReadStateAsync(StateName, grainId, read);
-        Assert.Equal((null, false, "3"), (read.State.Value, read.RecordExists, read.ETag));
+        Assert.Equal((null, false, "3"), (read.State?.Value, read.RecordExists, read.ETag));
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(StateName, grainId, new GrainState<ProbeState>(new ProbeState { Value = "d" }) { ETag = "2" }));
-        first.State.Value = "a3";
+        first.State = new ProbeState { Value = "a3" };
         await storage.WriteStateAsync(StateName, grainId, first);
         Assert.Equal("4", first.ETag);
 
@@ -125,7 +125,7 @@ public sealed class OrleansProvidersOnPostgresTests(PostgresServer server)
         var withExtension = new GrainState<ProbeState>(new ProbeState { Value = "g" });
         await storage.WriteStateAsync(StateName, guidKey, withExtension);
         await storage.ReadStateAsync(StateName, guidKey, other);
-        Assert.Equal(("g", "1"), (other.State.Value, other.ETag));
+        Assert.Equal(("g", "1"), (other.State?.Value, other.ETag));
     }
 
     [Fact]

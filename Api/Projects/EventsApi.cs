@@ -1,0 +1,96 @@
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Dispatch.Api.Auth;
+using Dispatch.Events;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Orleans.Providers.Streams.Common;
+using Orleans.Streams;
+
+namespace Dispatch.Api.Projects;
+
+public sealed record EventResponse(string Type, string ProjectId, string? TaskId, string? WorkerId, string? LeaseId, DateTime At, JsonElement? Data);
+
+/// <summary>A project's events as Server-Sent Events, read from the project's Orleans stream.</summary>
+public static class EventsApi
+{
+    /// <summary>A comment line this often keeps proxies from closing a quiet connection.</summary>
+    public static readonly TimeSpan HeartbeatPeriod = TimeSpan.FromSeconds(15);
+
+    public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder v1, ApiAuth auth)
+    {
+        var group = v1.MapGroup("/projects/{projectId}/events").WithTags("Events").Allow(auth, Roles.Admin | Roles.Requester);
+        group.MapGet("/", StreamAsync);
+        return group;
+    }
+
+    public static async Task<IResult> StreamAsync(string projectId, HttpContext http, [FromServices] IClusterClient client)
+    {
+        if (await ProjectAccess.CheckAsync(client, http.Dispatch().Caller, projectId) is { } problem)
+        {
+            return problem;
+        }
+
+        var events = Channel.CreateBounded<(DispatchEvent Event, string Id)>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
+        var sequence = 0L;
+        var stream = client.GetStreamProvider(EventStreams.Provider).GetStream<DispatchEvent>(EventStreams.ProjectNamespace, projectId);
+        var subscription = await stream.SubscribeAsync((e, token) =>
+        {
+            events.Writer.TryWrite((e, token is EventSequenceToken t ? $"{t.SequenceNumber}-{t.EventIndex}" : Interlocked.Increment(ref sequence).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            return Task.CompletedTask;
+        });
+
+        try
+        {
+            await WriteAsync(http, events.Reader);
+        }
+        finally
+        {
+            await subscription.UnsubscribeAsync();
+        }
+
+        return TypedResults.Empty;
+    }
+
+    private static async Task WriteAsync(HttpContext http, ChannelReader<(DispatchEvent Event, string Id)> events)
+    {
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        await response.Body.FlushAsync(http.RequestAborted);
+
+        var aborted = http.RequestAborted;
+        try
+        {
+            while (!aborted.IsCancellationRequested)
+            {
+                using var quiet = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                quiet.CancelAfter(HeartbeatPeriod);
+                string frame;
+                try
+                {
+                    var (e, id) = await events.ReadAsync(quiet.Token);
+                    frame = $"id: {id}\nevent: {e.Type}\ndata: {JsonSerializer.Serialize(ToResponse(e), JsonBody.Options)}\n\n";
+                }
+                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                {
+                    frame = ": heartbeat\n\n";
+                }
+
+                await response.Body.WriteAsync(Encoding.UTF8.GetBytes(frame), aborted);
+                await response.Body.FlushAsync(aborted);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away: the stream ends here.
+        }
+    }
+
+    private static EventResponse ToResponse(DispatchEvent e) =>
+        new(e.Type, e.ProjectId, e.TaskId, e.WorkerId, e.LeaseId, e.At.UtcDateTime, e.DataJson is null ? null : Json.Parse(e.DataJson));
+}

@@ -1,0 +1,139 @@
+using System.Text;
+using Dispatch.Api.Auth;
+using Dispatch.Workers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+
+namespace Dispatch.Api.Work;
+
+/// <summary>The worker's calls: claim, list, heartbeat, submit and release leases.</summary>
+public static class WorkApi
+{
+    public const int MaxWaitSeconds = 20;
+
+    public static RouteGroupBuilder MapWorkApi(this RouteGroupBuilder v1, ApiAuth auth, WorkWaiters waiters)
+    {
+        var group = v1.MapGroup("/workers/{workerId}/leases").WithTags("Work").Allow(auth, Roles.Admin | Roles.Worker);
+        group.MapPost("/", (string workerId, HttpContext http, [FromServices] IGrainFactory grains) => ClaimAsync(workerId, http, grains, waiters));
+        group.MapGet("/", ListAsync);
+        group.MapPost("/{leaseId}/heartbeat", HeartbeatAsync);
+        group.MapPost("/{leaseId}/submit", SubmitAsync);
+        group.MapPost("/{leaseId}/release", ReleaseAsync);
+        return group;
+    }
+
+    public static async Task<IResult> ClaimAsync(string workerId, HttpContext http, IGrainFactory grains, WorkWaiters waiters)
+    {
+        var body = await JsonBody.ReadAsync<ClaimRequest>(http, http.Dispatch().Options.MaxBodyBytes, allowEmpty: true);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+
+        var request = body.Value ?? new ClaimRequest(null, null);
+        var validator = new Validator();
+        validator.Id("workerId", workerId);
+        validator.Id("projectId", request.ProjectId, required: false);
+        validator.Range("waitSeconds", request.WaitSeconds, 0, MaxWaitSeconds);
+        if (!validator.IsValid)
+        {
+            return Problems.Validation(validator.Errors);
+        }
+
+        var worker = grains.GetGrain<IWorkerGrain>(workerId);
+        var wait = TimeSpan.FromSeconds(request.WaitSeconds ?? 0);
+        var result = await waiters.ClaimAsync(() => worker.ClaimAsync(request.ProjectId), request.ProjectId, wait, http.RequestAborted);
+        return Answers.From(result, grant => grant is null
+            ? TypedResults.NoContent()
+            : TypedResults.Created($"/v1/workers/{workerId}/leases/{grant.LeaseId}", LeaseResponse.From(grant)));
+    }
+
+    public static async Task<IResult> ListAsync(string workerId, [FromServices] IGrainFactory grains)
+    {
+        if (!Identifiers.IsValid(workerId))
+        {
+            return Problems.NotFound($"Worker '{workerId}' does not exist.");
+        }
+
+        var leases = await grains.GetGrain<IWorkerGrain>(workerId).GetActiveLeasesAsync();
+        return TypedResults.Ok(new LeaseListResponse([.. leases.Select(LeaseResponse.From)]));
+    }
+
+    public static async Task<IResult> HeartbeatAsync(string workerId, string leaseId, HttpContext http, [FromServices] IGrainFactory grains)
+    {
+        var body = await JsonBody.ReadAsync<HeartbeatRequest>(http, http.Dispatch().Options.MaxBodyBytes, allowEmpty: true);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+
+        var validator = new Validator();
+        validator.Range("extendSeconds", body.Value?.ExtendSeconds, 1, 86_400);
+        if (!validator.IsValid)
+        {
+            return Problems.Validation(validator.Errors);
+        }
+
+        if (LeaseProblem(workerId, leaseId) is { } problem)
+        {
+            return problem;
+        }
+
+        var result = await grains.GetGrain<IWorkerGrain>(workerId).HeartbeatAsync(leaseId, body.Value?.ExtendSeconds);
+        return Answers.From(result, receipt => TypedResults.Ok(new HeartbeatResponse(receipt.LeaseId, receipt.ExpiresAt.UtcDateTime)));
+    }
+
+    public static async Task<IResult> SubmitAsync(string workerId, string leaseId, HttpContext http, [FromServices] IGrainFactory grains)
+    {
+        var options = http.Dispatch().Options;
+        var body = await JsonBody.ReadAsync<SubmitRequest>(http, options.MaxBodyBytes);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+
+        var result = body.Value!.Result?.GetRawText();
+        var validator = new Validator();
+        validator.Required("result", result);
+        if (result is not null && Encoding.UTF8.GetByteCount(result) > options.MaxPayloadBytes)
+        {
+            validator.Add("result", $"Must be at most {options.MaxPayloadBytes} bytes of JSON.");
+        }
+
+        if (!validator.IsValid)
+        {
+            return Problems.Validation(validator.Errors);
+        }
+
+        if (LeaseProblem(workerId, leaseId) is { } problem)
+        {
+            return problem;
+        }
+
+        var answer = await grains.GetGrain<IWorkerGrain>(workerId).SubmitAsync(leaseId, result!);
+        return Answers.From(answer, receipt => TypedResults.Ok(new SubmitResponse(receipt.TaskId, ApiNames.Of(receipt.TaskState))));
+    }
+
+    public static async Task<IResult> ReleaseAsync(string workerId, string leaseId, HttpContext http, [FromServices] IGrainFactory grains)
+    {
+        var body = await JsonBody.ReadAsync<ReleaseRequest>(http, http.Dispatch().Options.MaxBodyBytes, allowEmpty: true);
+        if (body.Problem is not null)
+        {
+            return body.Problem;
+        }
+
+        if (LeaseProblem(workerId, leaseId) is { } problem)
+        {
+            return problem;
+        }
+
+        var result = await grains.GetGrain<IWorkerGrain>(workerId).ReleaseAsync(leaseId, body.Value?.Reason);
+        return Answers.From(result, _ => TypedResults.Ok(new ReleaseResponse(leaseId, "released")));
+    }
+
+    /// <summary>Lease ids are server-made: anything else cannot be a lease of this worker.</summary>
+    private static IResult? LeaseProblem(string workerId, string leaseId) =>
+        Identifiers.IsValid(workerId) && LeaseIds.IsValid(leaseId) ? null : Problems.NotFound($"Lease '{leaseId}' does not exist for worker '{workerId}'.");
+}

@@ -1,0 +1,44 @@
+namespace Dispatch.Events;
+
+/// <summary>A task or worker event of one project, as the events endpoint serves it.</summary>
+/// <param name="Type">One of <see cref="EventTypes"/>.</param>
+/// <param name="DataJson">Extra data as JSON, or null.</param>
+[GenerateSerializer, Immutable, Alias("Dispatch.DispatchEvent")]
+public sealed record DispatchEvent(
+    [property: Id(0)] string Type,
+    [property: Id(1)] string ProjectId,
+    [property: Id(2)] string? TaskId,
+    [property: Id(3)] string? WorkerId,
+    [property: Id(4)] string? LeaseId,
+    [property: Id(5)] DateTimeOffset At,
+    [property: Id(6)] string? DataJson);
+
+/// <summary>
+/// New work may be free in a project (an import, an expired or released lease, a retry, a project opened).
+/// Waiting claims listen for these to try again; nothing else does.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.WorkSignal")]
+public sealed record WorkSignal([property: Id(0)] string ProjectId);
+
+public static class EventTypes
+{
+    public const string TaskCreated = "task.created";
+    public const string TaskLeased = "task.leased";
+    public const string TaskSubmitted = "task.submitted";
+    public const string TaskCompleted = "task.completed";
+    public const string LeaseExpired = "lease.expired";
+    public const string LeaseReleased = "lease.released";
+    public const string TaskDeadLettered = "task.deadLettered";
+    public const string TaskRetried = "task.retried";
+    public const string WorkerCertified = "worker.certified";
+    public const string WorkerSuspended = "worker.suspended";
+}
+
+/// <summary>Where events travel: one Orleans stream per project, and one stream of work signals.</summary>
+public static class EventStreams
+{
+    public const string Provider = "dispatch";
+    public const string ProjectNamespace = "project-events";
+    public const string WorkNamespace = "work-signals";
+    public const string WorkKey = "all";
+}

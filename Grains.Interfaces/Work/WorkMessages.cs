@@ -1,0 +1,63 @@
+using System.Collections.Immutable;
+using Dispatch.Tasks;
+
+namespace Dispatch.Work;
+
+/// <summary>A lease handed to a worker: what it needs to do the task, and until when it may.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.LeaseGrant")]
+public sealed record LeaseGrant(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] string ProjectId,
+    [property: Id(2)] string TaskId,
+    [property: Id(3)] string PayloadJson,
+    [property: Id(4)] string? Instructions,
+    [property: Id(5)] string? LabelConfig,
+    [property: Id(6)] DateTimeOffset ExpiresAt);
+
+/// <param name="Correct">Whether the result matched the golden answer; null for a task without one.</param>
+/// <param name="Reward">What the worker was credited for this submission.</param>
+[GenerateSerializer, Immutable, Alias("Dispatch.SubmitReceipt")]
+public sealed record SubmitReceipt(
+    [property: Id(0)] string TaskId,
+    [property: Id(1)] TaskState TaskState,
+    [property: Id(2)] bool? Correct,
+    [property: Id(3)] decimal Reward);
+
+[GenerateSerializer, Immutable, Alias("Dispatch.HeartbeatReceipt")]
+public sealed record HeartbeatReceipt(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// What a queue shard needs to know of one task, as of <see cref="Version"/> (the stored version, so a stale
+/// snapshot arriving late never overwrites a newer one).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.TaskSnapshot")]
+public sealed record TaskSnapshot(
+    [property: Id(0)] string TaskId,
+    [property: Id(1)] long Version,
+    [property: Id(2)] TaskState State,
+    [property: Id(3)] int Priority,
+    [property: Id(4)] long Sequence,
+    [property: Id(5)] int ActiveLeases,
+    [property: Id(6)] int Submissions,
+    [property: Id(7)] int FreeSlots,
+    [property: Id(8)] ImmutableArray<string> Workers,
+    [property: Id(9)] DateTimeOffset? NextExpiry);
+
+/// <summary>Why a task did not lease to a worker. Stored nowhere; values may be added.</summary>
+public enum LeaseRefusal
+{
+    None = 0,
+    NotOpen = 1,
+    NoFreeSlot = 2,
+    WorkerHadTask = 3,
+    NotFound = 4,
+}
+
+/// <summary>The answer of a task to a lease request, with its snapshot for the shard either way.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.LeaseAttempt")]
+public sealed record LeaseAttempt(
+    [property: Id(0)] LeaseGrant? Grant,
+    [property: Id(1)] LeaseRefusal Refusal,
+    [property: Id(2)] TaskSnapshot? Snapshot);

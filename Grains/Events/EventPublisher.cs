@@ -1,0 +1,26 @@
+using Dispatch.Events;
+using Microsoft.Extensions.Logging;
+using Orleans.Streams;
+
+namespace Dispatch.Grains.Events;
+
+/// <summary>
+/// Publishes a grain's events without making the caller wait for delivery: events describe what storage already
+/// holds, so a lost event never loses data, and a claim or submit does not pay for its listeners.
+/// </summary>
+public sealed partial class EventPublisher(IClusterClient client, ILogger<EventPublisher> logger)
+{
+    public void Publish(DispatchEvent @event) =>
+        Send(Provider.GetStream<DispatchEvent>(EventStreams.ProjectNamespace, @event.ProjectId).OnNextAsync(@event), @event.Type);
+
+    public void SignalWork(string projectId) =>
+        Send(Provider.GetStream<WorkSignal>(EventStreams.WorkNamespace, EventStreams.WorkKey).OnNextAsync(new WorkSignal(projectId)), "work signal");
+
+    private IStreamProvider Provider => client.GetStreamProvider(EventStreams.Provider);
+
+    private void Send(Task delivery, string what) =>
+        delivery.ContinueWith(t => LogPublishFailed(logger, what, t.Exception!), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Publishing {What} failed")]
+    private static partial void LogPublishFailed(ILogger logger, string what, Exception exception);
+}

@@ -1,0 +1,53 @@
+using Dispatch.Events;
+using Dispatch.Grains.Storage;
+using Dispatch.Tasks;
+
+namespace Dispatch.Grains.Events;
+
+public static class TaskEvents
+{
+    /// <summary>The events one stored change of a task amounts to, in the order they happened.</summary>
+    public static IEnumerable<DispatchEvent> Of(string projectId, TaskRecord before, TaskChange change, DateTimeOffset at)
+    {
+        var taskId = before.TaskId;
+        if (change.NewLease is { } lease)
+        {
+            yield return new DispatchEvent(EventTypes.TaskLeased, projectId, taskId, lease.WorkerId, lease.LeaseId, at, null);
+        }
+
+        foreach (var ended in change.UpdatedLeases)
+        {
+            var type = ended.State switch
+            {
+                LeaseState.Expired => EventTypes.LeaseExpired,
+                LeaseState.Released => EventTypes.LeaseReleased,
+                LeaseState.Submitted => EventTypes.TaskSubmitted,
+                _ => null,
+            };
+            if (type is not null)
+            {
+                yield return new DispatchEvent(type, projectId, taskId, ended.WorkerId, ended.LeaseId, at, null);
+            }
+        }
+
+        if (change.Completes)
+        {
+            yield return new DispatchEvent(EventTypes.TaskCompleted, projectId, taskId, null, null, at, null);
+        }
+
+        if (before.State == TaskState.Open && change.State == TaskState.DeadLettered)
+        {
+            yield return new DispatchEvent(EventTypes.TaskDeadLettered, projectId, taskId, null, null, at, null);
+        }
+
+        if (before.State == TaskState.DeadLettered && change.State == TaskState.Open)
+        {
+            yield return new DispatchEvent(EventTypes.TaskRetried, projectId, taskId, null, null, at, null);
+        }
+    }
+
+    /// <summary>True when the change gave a slot back to waiting workers: a lease ended early, or a retry.</summary>
+    public static bool FreesWork(TaskRecord before, TaskChange change) =>
+        change.State == TaskState.Open
+        && (before.State == TaskState.DeadLettered || change.UpdatedLeases.Any(l => l.State is LeaseState.Expired or LeaseState.Released));
+}

@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+using Dispatch.Projects;
+using Dispatch.Grains.Workers;
+using Dispatch.Workers;
+
+namespace Dispatch.Grains.Projects;
+
+/// <summary>
+/// This silo's copy of the open projects in routing order, refreshed from the catalogue at most once a
+/// second: a claim without a project reads it from memory and never calls the catalogue grain.
+/// </summary>
+public sealed class RoutingTable(IGrainFactory grains, TimeProvider time)
+{
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private ImmutableArray<ProjectRoute> _routes = [];
+    private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
+
+    /// <summary>Open projects whose requirements the worker meets, in the order routing serves them.</summary>
+    public async ValueTask<IEnumerable<ProjectRoute>> RoutesForAsync(IReadOnlyDictionary<string, Certification> certifications)
+    {
+        var routes = await CurrentAsync();
+        return routes.Where(route => Requirements.AreMet(route.Requirements, certifications));
+    }
+
+    /// <summary>Drops the copy, so that the next claim reads the catalogue again.</summary>
+    public void Forget() => _fetchedAt = DateTimeOffset.MinValue;
+
+    private async ValueTask<ImmutableArray<ProjectRoute>> CurrentAsync()
+    {
+        if (time.GetUtcNow() - _fetchedAt < ProjectDirectory.MaxAge)
+        {
+            return _routes;
+        }
+
+        await _refresh.WaitAsync();
+        try
+        {
+            if (time.GetUtcNow() - _fetchedAt >= ProjectDirectory.MaxAge)
+            {
+                var fetchedAt = time.GetUtcNow();
+                var open = await grains.GetGrain<IProjectCatalogGrain>(0).GetOpenRoutesAsync();
+                _routes = [.. open.OrderByDescending(r => r.Tier).ThenByDescending(r => r.Priority).ThenByDescending(r => r.Reward).ThenBy(r => r.ProjectId, StringComparer.Ordinal)];
+                _fetchedAt = fetchedAt;
+            }
+
+            return _routes;
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+}

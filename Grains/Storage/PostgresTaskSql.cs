@@ -1,0 +1,115 @@
+namespace Dispatch.Grains.Storage;
+
+/// <summary>The statements of <see cref="PostgresTaskStore"/>, over the tables of migration 0010.</summary>
+internal static class PostgresTaskSql
+{
+    public const string FindConflict = """
+        SELECT i.task_id
+        FROM unnest(@ids, @payloads) AS i(task_id, payload)
+        JOIN dispatch_tasks t ON t.project_id = @project AND t.task_id = i.task_id
+        WHERE t.payload::jsonb <> i.payload::jsonb
+        LIMIT 1
+        """;
+
+    public const string Insert = """
+        INSERT INTO dispatch_tasks (project_id, task_id, shard, priority, payload, golden_answer, created_at)
+        SELECT @project, i.task_id, i.shard, i.priority, i.payload::json, i.golden::json, @now
+        FROM unnest(@ids, @shards, @priorities, @payloads, @goldens) WITH ORDINALITY AS i(task_id, shard, priority, payload, golden, ord)
+        ORDER BY i.ord
+        ON CONFLICT (project_id, task_id) DO NOTHING
+        RETURNING task_id
+        """;
+
+    public const string ReadImported = """
+        SELECT task_id, shard, state, priority, seq FROM dispatch_tasks WHERE project_id = @project AND task_id = ANY(@ids)
+        """;
+
+    private const string TaskColumns = "task_id, shard, version, state, priority, seq, payload::text, golden_answer::text, failed_attempts";
+
+    private const string LeaseColumns = "task_id, lease_id, worker_id, state, leased_at, expires_at";
+
+    private const string SubmissionColumns = "task_id, worker_id, lease_id, result::text, submitted_at, correct, reward";
+
+    public const string GetTask = $"""
+        SELECT {TaskColumns} FROM dispatch_tasks WHERE project_id = @project AND task_id = @task;
+        SELECT {LeaseColumns} FROM dispatch_leases WHERE project_id = @project AND task_id = @task ORDER BY leased_at, lease_id;
+        SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = @task ORDER BY submitted_at, worker_id;
+        """;
+
+    public const string ListByState = $"""
+        SELECT {TaskColumns} FROM dispatch_tasks
+        WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit;
+        SELECT {LeaseColumns} FROM dispatch_leases WHERE project_id = @project AND task_id IN (
+            SELECT task_id FROM dispatch_tasks WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit)
+        ORDER BY leased_at, lease_id;
+        SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id IN (
+            SELECT task_id FROM dispatch_tasks WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit)
+        ORDER BY submitted_at, worker_id;
+        """;
+
+    public const string ListCompleted = $"""
+        SELECT task_id, payload::text, completed_at, completion_seq FROM dispatch_tasks
+        WHERE project_id = @project AND state = 1 AND completion_seq > @after ORDER BY completion_seq LIMIT @limit;
+        SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id IN (
+            SELECT task_id FROM dispatch_tasks
+            WHERE project_id = @project AND state = 1 AND completion_seq > @after ORDER BY completion_seq LIMIT @limit)
+        ORDER BY submitted_at, worker_id;
+        """;
+
+    // One statement, so one round trip and one implicit transaction. Every part reads from the versioned
+    // UPDATE, so when the version no longer matches nothing at all is written and no row comes back.
+    public const string Save = """
+        WITH task AS (
+            UPDATE dispatch_tasks
+            SET version = version + 1,
+                state = @state,
+                failed_attempts = @failed,
+                completed_at = CASE WHEN @completes THEN @now ELSE completed_at END,
+                completion_seq = CASE WHEN @completes THEN nextval('dispatch_completion_seq') ELSE completion_seq END
+            WHERE project_id = @project AND task_id = @task AND version = @expected
+            RETURNING version, shard
+        ),
+        new_lease AS (
+            INSERT INTO dispatch_leases (lease_id, project_id, task_id, shard, worker_id, state, leased_at, expires_at)
+            SELECT @lease_id, @project, @task, task.shard, @lease_worker, 0, @leased_at, @expires_at FROM task WHERE @has_lease
+        ),
+        updated_leases AS (
+            UPDATE dispatch_leases l SET state = u.state, expires_at = u.expires_at
+            FROM unnest(@upd_ids, @upd_states, @upd_expires) AS u(lease_id, state, expires_at), task
+            WHERE l.lease_id = u.lease_id
+        ),
+        new_submission AS (
+            INSERT INTO dispatch_submissions (project_id, task_id, shard, worker_id, lease_id, result, submitted_at, correct, reward)
+            SELECT @project, @task, task.shard, @sub_worker, @sub_lease, @sub_result::json, @sub_at, @sub_correct, @sub_reward FROM task WHERE @has_submission
+        )
+        SELECT version FROM task
+        """;
+
+    public const string LoadShard = """
+        SELECT t.task_id, t.version, t.state, t.priority, t.seq,
+               coalesce(array_agg(l.worker_id) FILTER (WHERE l.worker_id IS NOT NULL), '{}'),
+               count(l.lease_id) FILTER (WHERE l.state = 0),
+               count(l.lease_id) FILTER (WHERE l.state = 1),
+               min(l.expires_at) FILTER (WHERE l.state = 0)
+        FROM dispatch_tasks t
+        LEFT JOIN dispatch_leases l ON l.project_id = t.project_id AND l.task_id = t.task_id
+        WHERE t.project_id = @project AND t.shard = @shard AND t.state IN (0, 2)
+        GROUP BY t.task_id, t.version, t.state, t.priority, t.seq;
+        SELECT (SELECT count(*) FROM dispatch_tasks WHERE project_id = @project AND shard = @shard AND state = 1),
+               (SELECT count(*) FROM dispatch_submissions WHERE project_id = @project AND shard = @shard);
+        """;
+
+    public const string ActiveLeasesOfWorker = """
+        SELECT l.lease_id, l.project_id, l.task_id, l.leased_at, l.expires_at, t.payload::text
+        FROM dispatch_leases l
+        JOIN dispatch_tasks t ON t.project_id = l.project_id AND t.task_id = l.task_id
+        WHERE l.worker_id = @worker AND l.state = 0
+        """;
+
+    public const string WorkerTotals = """
+        SELECT count(*), count(correct), count(*) FILTER (WHERE correct), coalesce(sum(reward), 0)
+        FROM dispatch_submissions WHERE worker_id = @worker
+        """;
+
+    public const string FindLease = "SELECT project_id, task_id, worker_id FROM dispatch_leases WHERE lease_id = @lease";
+}
