@@ -41,6 +41,8 @@ public static class DispatchApi
         v1.MapResultsApi(auth);
         v1.MapEventsApi(auth);
         v1.MapWorkApi(auth, new WorkWaiters(app.ServiceProvider.GetRequiredService<IClusterClient>(), time));
+        // Unknown paths under /v1 answer like every other error of the API.
+        v1.MapFallback("{**path}", (HttpContext http) => Problems.NotFound($"No endpoint answers {http.Request.Method} {http.Request.Path}."));
         return v1;
     }
 }

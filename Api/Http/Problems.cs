@@ -8,7 +8,7 @@ public static class Problems
 {
     public static IResult Of(ErrorKind error, string detail) => error switch
     {
-        ErrorKind.Validation => Validation(detail),
+        ErrorKind.Validation => Validation(detail, FieldError(detail)),
         ErrorKind.NotFound => Create(StatusCodes.Status404NotFound, "not-found", "Not found", detail),
         ErrorKind.Conflict => Create(StatusCodes.Status409Conflict, "conflict", "Conflict", detail),
         ErrorKind.Forbidden => Forbidden(detail),
@@ -35,6 +35,15 @@ public static class Problems
     public static IResult TooLarge(string detail) => Create(StatusCodes.Status413PayloadTooLarge, "too-large", "Request too large", detail);
 
     public static IResult Unavailable(string detail) => Create(StatusCodes.Status503ServiceUnavailable, "unavailable", "Service unavailable", detail);
+
+    /// <summary>A grain's validation refusal reads "field: message"; the field names the error, else the body does.</summary>
+    private static Dictionary<string, string[]> FieldError(string detail)
+    {
+        var colon = detail.IndexOf(": ", StringComparison.Ordinal);
+        return colon > 0 && !detail[..colon].Contains(' ')
+            ? new() { [detail[..colon]] = [detail[(colon + 2)..]] }
+            : new() { ["body"] = [detail] };
+    }
 
     private static IResult Create(int status, string type, string title, string detail, IDictionary<string, string[]>? errors = null)
     {

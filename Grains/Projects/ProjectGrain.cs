@@ -99,9 +99,10 @@ public sealed class ProjectGrain(
             return Result<ImportSummary>.Fail(ErrorKind.ProjectNotOpen, $"Project '{ProjectId}' is closed.");
         }
 
-        if (state.State.Settings!.Exam is not null && tasks.Any(t => t.GoldenAnswerJson is null))
+        var withoutGolden = Enumerable.Range(0, tasks.Length).FirstOrDefault(i => tasks[i].GoldenAnswerJson is null, -1);
+        if (state.State.Settings!.Exam is not null && withoutGolden >= 0)
         {
-            return Result<ImportSummary>.Fail(ErrorKind.Validation, "Every task of an exam project needs a goldenAnswer.");
+            return Result<ImportSummary>.Fail(ErrorKind.Validation, $"tasks[{withoutGolden}].goldenAnswer: Every task of an exam project needs a goldenAnswer.");
         }
 
         var ids = ImmutableArray.CreateBuilder<string>(tasks.Length);

@@ -15,6 +15,12 @@ public sealed class TaskQueue
     private readonly SortedSet<Entry> _ready = new(Entry.ClaimOrder);
     private readonly HashSet<Entry> _leased = [];
 
+    // Tasks completed lately, so that news of one arriving after its completion is recognised as old. News travels
+    // in milliseconds, so a bounded memory of recent completions is enough and does not grow with the project.
+    private const int RecentCompletionsKept = 4096;
+    private readonly HashSet<string> _recentlyCompleted = new(StringComparer.Ordinal);
+    private readonly Queue<string> _completionOrder = new();
+
     public ProjectCounts Counts { get; private set; } = ProjectCounts.Zero;
 
     public int ReadyCount => _ready.Count;
@@ -47,7 +53,7 @@ public sealed class TaskQueue
             Untrack(entry);
             entry.Snapshot = snapshot;
         }
-        else if (snapshot.State == TaskState.Completed)
+        else if (snapshot.State == TaskState.Completed || _recentlyCompleted.Contains(snapshot.TaskId))
         {
             // Every task this shard offers is known to it, so this is news of a task already counted as completed.
             return;
@@ -61,6 +67,23 @@ public sealed class TaskQueue
         if (snapshot.State != TaskState.Completed)
         {
             Index(entry);
+        }
+        else
+        {
+            RememberCompleted(snapshot.TaskId);
+        }
+    }
+
+    private void RememberCompleted(string taskId)
+    {
+        if (_recentlyCompleted.Add(taskId))
+        {
+            _completionOrder.Enqueue(taskId);
+        }
+
+        if (_completionOrder.Count > RecentCompletionsKept)
+        {
+            _recentlyCompleted.Remove(_completionOrder.Dequeue());
         }
     }
 

@@ -230,6 +230,14 @@ public abstract class AdminAndRequesterApiTests : ApiTestBase
         (await Admin.PostApiAsync("/v1/requesters", new { id, name = "x" })).IsValidationProblem("id");
     }
 
+    [Theory]
+    [InlineData("/v1/requesters", """{"name":"no id"}""", "id")]
+    [InlineData("/v1/workers", """{"displayName":"no id"}""", "id")]
+    public async Task Create_WithoutRequiredMember_Is400Validation(string path, string body, string field)
+    {
+        (await Admin.PostApiAsync(path, body)).IsValidationProblem(field);
+    }
+
     [Fact]
     public async Task RequesterKey_ActsAsThatRequester()
     {
@@ -733,6 +741,7 @@ public abstract class AdminAndRequesterApiTests : ApiTestBase
     [InlineData("""{"name":"no id"}""")]
     [InlineData("""{"id":"wrong-type","name":"x","overlap":"three"}""")]
     [InlineData("""{"id":"wrong-type","name":"x","requirements":{"skill":"a"}}""")]
+    [InlineData("""{"id":12345,"name":"x"}""")]
     public async Task CreateProject_WithMissingIdOrWrongJsonTypes_Is400Validation(string body)
     {
         (await Admin.PostApiAsync("/v1/projects", body)).IsProblem(HttpStatusCode.BadRequest, "validation");
@@ -1122,6 +1131,21 @@ public abstract class AdminAndRequesterApiTests : ApiTestBase
 
         var accepted = await ImportAsync(Admin, projectId, """[{"id":"q1","payload":"good?","goldenAnswer":"yes"},{"id":"q2","payload":"bad?","goldenAnswer":"no"}]""");
         Assert.Equal(2, accepted["created"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("""{}""")]
+    [InlineData("""{"tasks":{"id":"t"}}""")]
+    [InlineData("""{"tasks":[{"id":"fine","payload":1},{"id":"no-payload"}]}""")]
+    [InlineData("""{"tasks":[{"id":"fine","payload":1},{"id":"bad-priority","payload":1,"priority":"high"}]}""")]
+    public async Task Import_WithMalformedTaskList_Is400AndStoresNothing(string body)
+    {
+        var projectId = await CreateProjectAsync(Admin);
+
+        (await Admin.PostApiAsync($"{ProjectPath(projectId)}/tasks", body)).IsProblem(HttpStatusCode.BadRequest, "validation");
+
+        (await Admin.GetApiAsync(TaskPath(projectId, "fine"))).IsProblem(HttpStatusCode.NotFound, "not-found");
+        await AssertCountsAsync(Admin, projectId, total: 0, open: 0);
     }
 
     [Fact]
