@@ -13,6 +13,11 @@ public sealed record QueueHead([property: Id(0)] int Priority, [property: Id(1)]
         : Sequence.CompareTo(other.Sequence);
 }
 
+/// <param name="Head">The worker's first task here; null when it may take none.</param>
+/// <param name="HasFreeTask">Whether any task of the shard has a free slot, for anyone.</param>
+[GenerateSerializer, Immutable, Alias("Dispatch.ShardPeek")]
+public sealed record ShardPeek([property: Id(0)] QueueHead? Head, [property: Id(1)] bool HasFreeTask);
+
 /// <summary>
 /// One shard of a project's ready queue, keyed <c>{projectId}/{shard}</c>. A project's tasks are spread over
 /// several shards by a hash of their id, so that claims of one project never funnel through one activation.
@@ -21,9 +26,9 @@ public sealed record QueueHead([property: Id(0)] int Priority, [property: Id(1)]
 [Alias("Dispatch.ITaskQueueGrain")]
 public interface ITaskQueueGrain : IGrainWithStringKey
 {
-    /// <summary>Where the first task this worker may take stands in claim order; null when there is none.</summary>
+    /// <summary>Where the first task this worker may take stands in claim order, and whether any task is free at all.</summary>
     [Alias("Peek")]
-    Task<QueueHead?> PeekAsync(string workerId);
+    Task<ShardPeek> PeekAsync(string workerId);
 
     /// <summary>Leases the first task in claim order that the worker may take; null when there is none.</summary>
     [Alias("Claim")]

@@ -21,7 +21,8 @@ public sealed record SubmitReceipt(
     [property: Id(0)] string TaskId,
     [property: Id(1)] TaskState TaskState,
     [property: Id(2)] bool? Correct,
-    [property: Id(3)] decimal Reward);
+    [property: Id(3)] decimal Reward,
+    [property: Id(4)] string ProjectId);
 
 [GenerateSerializer, Immutable, Alias("Dispatch.HeartbeatReceipt")]
 public sealed record HeartbeatReceipt(

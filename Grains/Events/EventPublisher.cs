@@ -1,4 +1,5 @@
 using Dispatch.Events;
+using Dispatch.Grains.Projects;
 using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 
@@ -8,13 +9,17 @@ namespace Dispatch.Grains.Events;
 /// Publishes a grain's events without making the caller wait for delivery: events describe what storage already
 /// holds, so a lost event never loses data, and a claim or submit does not pay for its listeners.
 /// </summary>
-public sealed partial class EventPublisher(IClusterClient client, ILogger<EventPublisher> logger)
+public sealed partial class EventPublisher(IClusterClient client, WorkAvailability availability, ILogger<EventPublisher> logger)
 {
     public void Publish(DispatchEvent @event) =>
         Send(Provider.GetStream<DispatchEvent>(EventStreams.ProjectNamespace, @event.ProjectId).OnNextAsync(@event), @event.Type);
 
-    public void SignalWork(string projectId) =>
+    /// <summary>Tells every silo that work may be free in the project; this silo learns it at once.</summary>
+    public void SignalWork(string projectId)
+    {
+        availability.Forget(projectId);
         Send(Provider.GetStream<WorkSignal>(EventStreams.WorkNamespace, EventStreams.WorkKey).OnNextAsync(new WorkSignal(projectId)), "work signal");
+    }
 
     private IStreamProvider Provider => client.GetStreamProvider(EventStreams.Provider);
 

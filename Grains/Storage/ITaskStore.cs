@@ -31,6 +31,9 @@ public interface ITaskStore
 
     Task<WorkerTotals> GetWorkerTotalsAsync(string workerId, CancellationToken cancellationToken = default);
 
+    /// <summary>How many tasks the project has, and how many of them the worker submitted and answered right.</summary>
+    Task<ExamProgress> GetExamProgressAsync(string projectId, string workerId, CancellationToken cancellationToken = default);
+
     /// <summary>The task a lease belongs to, whatever its state; null for an unknown lease.</summary>
     Task<LeaseLocation?> FindLeaseAsync(string leaseId, CancellationToken cancellationToken = default);
 

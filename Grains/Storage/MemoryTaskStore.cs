@@ -99,11 +99,13 @@ public sealed class MemoryTaskStore : ITaskStore
             {
                 submissions = submissions.Add(submission);
                 Ledger(submission.WorkerId).Add(submission);
+                project.Submitted(submission);
             }
 
             if (change.Completes)
             {
-                stored.CompletedAt = now;
+                // Completion order and completion times agree, as they do in PostgreSQL.
+                stored.CompletedAt = project.LastCompletedAt = now > project.LastCompletedAt ? now : project.LastCompletedAt;
                 stored.CompletionSequence = Interlocked.Increment(ref _lastCompletion);
                 project.Completed.Add(taskId);
             }
@@ -180,6 +182,20 @@ public sealed class MemoryTaskStore : ITaskStore
         }
     }
 
+    public Task<ExamProgress> GetExamProgressAsync(string projectId, string workerId, CancellationToken cancellationToken = default)
+    {
+        if (!_projects.TryGetValue(projectId, out var project))
+        {
+            return Task.FromResult(new ExamProgress(0, 0, 0));
+        }
+
+        lock (project)
+        {
+            var (submitted, correct) = project.ByWorker.GetValueOrDefault(workerId);
+            return Task.FromResult(new ExamProgress(submitted, correct, project.Tasks.Count));
+        }
+    }
+
     public Task<LeaseLocation?> FindLeaseAsync(string leaseId, CancellationToken cancellationToken = default) =>
         Task.FromResult(_leases.TryGetValue(leaseId, out var location) ? location : null);
 
@@ -252,6 +268,17 @@ public sealed class MemoryTaskStore : ITaskStore
 
         /// <summary>Task ids in completion order.</summary>
         public List<string> Completed { get; } = [];
+
+        public DateTimeOffset LastCompletedAt { get; set; }
+
+        /// <summary>Submissions and correct golden answers per worker.</summary>
+        public Dictionary<string, (long Submitted, long Correct)> ByWorker { get; } = new(StringComparer.Ordinal);
+
+        public void Submitted(SubmissionRecord submission)
+        {
+            var (submitted, correct) = ByWorker.GetValueOrDefault(submission.WorkerId);
+            ByWorker[submission.WorkerId] = (submitted + 1, correct + (submission.Correct == true ? 1 : 0));
+        }
     }
 
     private sealed class StoredTask(TaskRecord record)
@@ -271,11 +298,7 @@ public sealed class MemoryTaskStore : ITaskStore
         {
             lock (this)
             {
-                Totals = new WorkerTotals(
-                    Totals.Submitted + 1,
-                    Totals.GoldenSeen + (submission.Correct is null ? 0 : 1),
-                    Totals.GoldenCorrect + (submission.Correct == true ? 1 : 0),
-                    Totals.Earnings + submission.Reward);
+                Totals = Totals.Add(submission.Correct, submission.Reward, submission.Skills);
             }
         }
     }

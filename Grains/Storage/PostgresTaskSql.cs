@@ -28,7 +28,7 @@ internal static class PostgresTaskSql
 
     private const string LeaseColumns = "task_id, lease_id, worker_id, state, leased_at, expires_at";
 
-    private const string SubmissionColumns = "task_id, worker_id, lease_id, result::text, submitted_at, correct, reward";
+    private const string SubmissionColumns = "task_id, worker_id, lease_id, result::text, submitted_at, correct, reward, skills";
 
     public const string GetTask = $"""
         SELECT {TaskColumns} FROM dispatch_tasks WHERE project_id = @project AND task_id = @task;
@@ -56,15 +56,19 @@ internal static class PostgresTaskSql
         ORDER BY submitted_at, worker_id;
         """;
 
-    // One statement, so one round trip and one implicit transaction. Every part reads from the versioned
-    // UPDATE, so when the version no longer matches nothing at all is written and no row comes back.
+    // One command, so one round trip and one implicit transaction. A completing change first takes the project's
+    // completion lock (held to commit), so completions of a project commit in the order of their sequence and
+    // timestamps: an export reader following the cursor can never pass a completion that commits later.
+    // Every part of the change reads from the versioned UPDATE, so when the version no longer matches nothing at
+    // all is written and no row comes back.
     public const string Save = """
+        SELECT pg_advisory_xact_lock(hashtext('dispatch-completion:' || @project)) WHERE @completes;
         WITH task AS (
             UPDATE dispatch_tasks
             SET version = version + 1,
                 state = @state,
                 failed_attempts = @failed,
-                completed_at = CASE WHEN @completes THEN @now ELSE completed_at END,
+                completed_at = CASE WHEN @completes THEN clock_timestamp() ELSE completed_at END,
                 completion_seq = CASE WHEN @completes THEN nextval('dispatch_completion_seq') ELSE completion_seq END
             WHERE project_id = @project AND task_id = @task AND version = @expected
             RETURNING version, shard
@@ -79,8 +83,8 @@ internal static class PostgresTaskSql
             WHERE l.lease_id = u.lease_id
         ),
         new_submission AS (
-            INSERT INTO dispatch_submissions (project_id, task_id, shard, worker_id, lease_id, result, submitted_at, correct, reward)
-            SELECT @project, @task, task.shard, @sub_worker, @sub_lease, @sub_result::json, @sub_at, @sub_correct, @sub_reward FROM task WHERE @has_submission
+            INSERT INTO dispatch_submissions (project_id, task_id, shard, worker_id, lease_id, result, submitted_at, correct, reward, skills)
+            SELECT @project, @task, task.shard, @sub_worker, @sub_lease, @sub_result::json, @sub_at, @sub_correct, @sub_reward, @sub_skills FROM task WHERE @has_submission
         )
         SELECT version FROM task
         """;
@@ -108,7 +112,17 @@ internal static class PostgresTaskSql
 
     public const string WorkerTotals = """
         SELECT count(*), count(correct), count(*) FILTER (WHERE correct), coalesce(sum(reward), 0)
-        FROM dispatch_submissions WHERE worker_id = @worker
+        FROM dispatch_submissions WHERE worker_id = @worker;
+        SELECT skill, count(*), count(*) FILTER (WHERE correct)
+        FROM dispatch_submissions, unnest(skills) AS skill
+        WHERE worker_id = @worker AND correct IS NOT NULL
+        GROUP BY skill;
+        """;
+
+    public const string ExamProgress = """
+        SELECT count(*), count(*) FILTER (WHERE correct),
+               (SELECT count(*) FROM dispatch_tasks WHERE project_id = @project)
+        FROM dispatch_submissions WHERE project_id = @project AND worker_id = @worker
         """;
 
     public const string FindLease = "SELECT project_id, task_id, worker_id FROM dispatch_leases WHERE lease_id = @lease";

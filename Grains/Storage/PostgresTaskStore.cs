@@ -100,9 +100,12 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
         p.Add(Time("sub_at", submission?.SubmittedAt));
         p.Add(new NpgsqlParameter("sub_correct", NpgsqlDbType.Boolean) { Value = (object?)submission?.Correct ?? DBNull.Value });
         p.Add(new NpgsqlParameter("sub_reward", NpgsqlDbType.Numeric) { Value = (object?)submission?.Reward ?? DBNull.Value });
+        p.AddWithValue("sub_skills", submission?.Skills.ToArray() ?? []);
 
-        return await command.ExecuteScalarAsync(cancellationToken) is long version
-            ? version
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? reader.GetInt64(0)
             : throw new TaskVersionConflictException(projectId, taskId);
     }
 
@@ -158,7 +161,25 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
         command.Parameters.AddWithValue("worker", workerId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new WorkerTotals(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDecimal(3));
+        var totals = new WorkerTotals(reader.GetInt64(0), new GoldenScore(reader.GetInt64(1), reader.GetInt64(2)), reader.GetDecimal(3), ImmutableDictionary<string, GoldenScore>.Empty);
+        await reader.NextResultAsync(cancellationToken);
+        var bySkill = ImmutableDictionary.CreateBuilder<string, GoldenScore>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            bySkill[reader.GetString(0)] = new GoldenScore(reader.GetInt64(1), reader.GetInt64(2));
+        }
+
+        return totals with { GoldenBySkill = bySkill.ToImmutable() };
+    }
+
+    public async Task<ExamProgress> GetExamProgressAsync(string projectId, string workerId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PostgresTaskSql.ExamProgress);
+        command.Parameters.AddWithValue("project", projectId);
+        command.Parameters.AddWithValue("worker", workerId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ExamProgress(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 
     public async Task<LeaseLocation?> FindLeaseAsync(string leaseId, CancellationToken cancellationToken = default)
@@ -251,7 +272,7 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
 
             list.Add(new SubmissionRecord(
                 reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4),
-                reader.IsDBNull(5) ? null : reader.GetBoolean(5), reader.GetDecimal(6)));
+                reader.IsDBNull(5) ? null : reader.GetBoolean(5), reader.GetDecimal(6), [.. reader.GetFieldValue<string[]>(7)]));
         }
 
         return submissions.ToDictionary(s => s.Key, s => s.Value.ToImmutable(), StringComparer.Ordinal);

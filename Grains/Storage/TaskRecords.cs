@@ -9,7 +9,8 @@ public sealed record LeaseRecord(string LeaseId, string WorkerId, LeaseState Sta
 }
 
 /// <param name="Reward">What the worker was credited for it; earnings are the sum of these.</param>
-public sealed record SubmissionRecord(string WorkerId, string LeaseId, string ResultJson, DateTimeOffset SubmittedAt, bool? Correct, decimal Reward)
+/// <param name="Skills">The skills the project required when it was submitted: golden scores count towards them.</param>
+public sealed record SubmissionRecord(string WorkerId, string LeaseId, string ResultJson, DateTimeOffset SubmittedAt, bool? Correct, decimal Reward, ImmutableArray<string> Skills)
 {
     public SubmissionView ToView() => new(WorkerId, ResultJson, SubmittedAt, Correct);
 }
@@ -49,11 +50,40 @@ public sealed record TaskChange(
 /// <summary>An active lease as the worker sees it after a restart.</summary>
 public sealed record ActiveLeaseRecord(string ProjectId, string TaskId, LeaseRecord Lease, string PayloadJson);
 
-/// <summary>What a worker's submissions add up to.</summary>
-public sealed record WorkerTotals(long Submitted, long GoldenSeen, long GoldenCorrect, decimal Earnings)
+/// <summary>Golden answers given and how many were right.</summary>
+public sealed record GoldenScore(long Seen, long Correct)
 {
-    public static readonly WorkerTotals Zero = new(0, 0, 0, 0m);
+    public static readonly GoldenScore None = new(0, 0);
+
+    public double Accuracy => Seen == 0 ? 1.0 : (double)Correct / Seen;
+
+    public GoldenScore Add(bool correct) => new(Seen + 1, Correct + (correct ? 1 : 0));
 }
+
+/// <summary>What a worker's submissions add up to, overall and per skill for golden answers.</summary>
+public sealed record WorkerTotals(long Submitted, GoldenScore Golden, decimal Earnings, ImmutableDictionary<string, GoldenScore> GoldenBySkill)
+{
+    public static readonly WorkerTotals Zero = new(0, GoldenScore.None, 0m, ImmutableDictionary<string, GoldenScore>.Empty);
+
+    public WorkerTotals Add(bool? correct, decimal reward, IEnumerable<string> skills)
+    {
+        if (correct is not { } right)
+        {
+            return this with { Submitted = Submitted + 1, Earnings = Earnings + reward };
+        }
+
+        var bySkill = GoldenBySkill;
+        foreach (var skill in skills)
+        {
+            bySkill = bySkill.SetItem(skill, bySkill.GetValueOrDefault(skill, GoldenScore.None).Add(right));
+        }
+
+        return new WorkerTotals(Submitted + 1, Golden.Add(right), Earnings + reward, bySkill);
+    }
+}
+
+/// <summary>How far a worker is through an exam project.</summary>
+public sealed record ExamProgress(long Submitted, long Correct, long Tasks);
 
 /// <summary>A completed task for the results export, with the cursor that follows it.</summary>
 public sealed record CompletedTaskRecord(string TaskId, string PayloadJson, ImmutableArray<SubmissionRecord> Submissions, DateTimeOffset CompletedAt, long CompletionSequence);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Dispatch.Common;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Projects;
@@ -77,9 +78,10 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
 
         var settings = project.Settings;
-        var decision = TaskLifecycle.Submit(_task!, leaseId, workerId, resultJson, settings.Reward, time.GetUtcNow(), project.Overlap, settings.MaxAttempts);
+        var skills = settings.Requirements.Select(r => r.Skill).ToImmutableArray();
+        var decision = TaskLifecycle.Submit(_task!, leaseId, workerId, resultJson, settings.Reward, skills, time.GetUtcNow(), project.Overlap, settings.MaxAttempts);
         var submission = decision.Change?.NewSubmission;
-        return await DecideAsync(decision, project, () => new SubmitReceipt(_taskId, _task!.State, submission!.Correct, submission.Reward));
+        return await DecideAsync(decision, project, () => new SubmitReceipt(_taskId, _task!.State, submission!.Correct, submission.Reward, _projectId));
     }
 
     public async Task<Result<bool>> ReleaseAsync(string leaseId, string workerId, string? reason)

@@ -60,7 +60,7 @@ public static class TaskLifecycle
     }
 
     /// <summary>Accepts the result; a task with a golden answer scores it, and the overlap-th submission completes the task.</summary>
-    public static TaskDecision Submit(TaskRecord task, string leaseId, string workerId, string resultJson, decimal reward, DateTimeOffset now, int? overlap, int maxAttempts)
+    public static TaskDecision Submit(TaskRecord task, string leaseId, string workerId, string resultJson, decimal reward, ImmutableArray<string> skills, DateTimeOffset now, int? overlap, int maxAttempts)
     {
         if (CheckActive(task, leaseId, workerId, now, maxAttempts) is { } refusal)
         {
@@ -70,7 +70,7 @@ public static class TaskLifecycle
         bool? correct = task.GoldenAnswerJson is { } golden ? JsonValues.Equivalent(golden, resultJson) : null;
         var lease = Find(task, leaseId)! with { State = LeaseState.Submitted };
         var completes = overlap is { } slots && task.Submissions.Length + 1 >= slots;
-        var submission = new SubmissionRecord(workerId, leaseId, resultJson, now, correct, reward);
+        var submission = new SubmissionRecord(workerId, leaseId, resultJson, now, correct, reward, skills);
         return new TaskDecision(new TaskChange(completes ? TaskState.Completed : task.State, task.FailedAttempts, completes, null, [lease], submission));
     }
 

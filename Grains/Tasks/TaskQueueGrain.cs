@@ -36,8 +36,11 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = SweepPeriod, Period = SweepPeriod, Interleave = true });
     }
 
-    public Task<QueueHead?> PeekAsync(string workerId) =>
-        Task.FromResult(_queue.Peek(workerId) is { } entry ? new QueueHead(entry.Snapshot.Priority, entry.Snapshot.Sequence) : null);
+    public Task<ShardPeek> PeekAsync(string workerId)
+    {
+        var head = _queue.Peek(workerId) is { } entry ? new QueueHead(entry.Snapshot.Priority, entry.Snapshot.Sequence) : null;
+        return Task.FromResult(new ShardPeek(head, _queue.ReadyCount > 0));
+    }
 
     public async Task<LeaseGrant?> ClaimAsync(string workerId)
     {

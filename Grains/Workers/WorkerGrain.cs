@@ -1,6 +1,9 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Security.Cryptography;
 using Dispatch.Common;
+using Dispatch.Events;
+using Dispatch.Grains.Events;
 using Dispatch.Grains.Projects;
 using Dispatch.Grains.Storage;
 using Dispatch.Projects;
@@ -20,6 +23,8 @@ public sealed class WorkerGrain(
     ITaskStore taskStore,
     ProjectDirectory projects,
     RoutingTable routing,
+    EventPublisher events,
+    WorkAvailability availability,
     TimeProvider time) : Grain, IWorkerGrain
 {
     private readonly Dictionary<string, LeaseGrant> _active = new(StringComparer.Ordinal);
@@ -136,7 +141,7 @@ public sealed class WorkerGrain(
                 return Result<LeaseGrant?>.Fail(ErrorKind.ProjectNotOpen, $"Project '{projectId}' is {project.Status.ToString().ToLowerInvariant()}.");
             }
 
-            grant = await ClaimFromAsync(project);
+            grant = await ClaimFromAsync(project, skipKnownEmpty: false);
         }
         else
         {
@@ -168,14 +173,15 @@ public sealed class WorkerGrain(
     public async Task<Result<SubmitReceipt>> SubmitAsync(string leaseId, string resultJson)
     {
         var result = await OnLeaseAsync(leaseId, (task, lease) => task.SubmitAsync(lease, WorkerId, resultJson));
-        if (result.IsSuccess)
+        if (result.IsSuccess && await projects.GetAsync(result.Value!.ProjectId) is { } project)
         {
-            var receipt = result.Value!;
-            _totals = new WorkerTotals(
-                _totals.Submitted + 1,
-                _totals.GoldenSeen + (receipt.Correct is null ? 0 : 1),
-                _totals.GoldenCorrect + (receipt.Correct == true ? 1 : 0),
-                _totals.Earnings + receipt.Reward);
+            var receipt = result.Value;
+            _totals = _totals.Add(receipt.Correct, receipt.Reward, project.Settings.Requirements.Select(r => r.Skill));
+            if (receipt.Correct is not null)
+            {
+                await ApplyQualityRuleAsync(project);
+                await ApplyExamAsync(project);
+            }
         }
 
         return result;
@@ -220,13 +226,77 @@ public sealed class WorkerGrain(
         return result;
     }
 
+    /// <summary>Suspends the skills the project's quality rule finds this worker no longer good enough at.</summary>
+    private async Task ApplyQualityRuleAsync(ProjectInfo project)
+    {
+        var suspend = Qualification.SkillsToSuspend(project.Settings, _totals, state.State.Certifications);
+        if (suspend.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var skill in suspend)
+        {
+            state.State.Certifications[skill] = state.State.Certifications[skill] with { Suspended = true };
+        }
+
+        await state.WriteOrDeactivateAsync(this);
+        foreach (var skill in suspend)
+        {
+            var score = _totals.GoldenBySkill[skill];
+            Publish(project.Id, EventTypes.WorkerSuspended, $$"""{"skill":{{Json(skill)}},"goldenSeen":{{score.Seen}},"accuracy":{{score.Accuracy.ToString("R", CultureInfo.InvariantCulture)}}}""");
+        }
+
+        await EndLeasesNoLongerMetAsync();
+    }
+
+    /// <summary>When the worker has answered every task of an exam, grants its skill on a passing score.</summary>
+    private async Task ApplyExamAsync(ProjectInfo project)
+    {
+        if (project.Settings.Exam is not { } exam)
+        {
+            return;
+        }
+
+        var progress = await taskStore.GetExamProgressAsync(project.Id, WorkerId);
+        if (Qualification.ExamOutcome(exam, progress) is not { Passed: true } outcome)
+        {
+            return;
+        }
+
+        var held = state.State.Certifications.GetValueOrDefault(exam.Skill);
+        var level = Math.Max(exam.Level, held?.Level ?? 0);
+        state.State.Certifications[exam.Skill] = new Certification(exam.Skill, level, CertificationSource.Exam, time.GetUtcNow(), Suspended: false);
+        await state.WriteOrDeactivateAsync(this);
+        routing.Forget();
+        Publish(project.Id, EventTypes.WorkerCertified, $$"""{"skill":{{Json(exam.Skill)}},"level":{{level}},"score":{{outcome.Score.ToString("R", CultureInfo.InvariantCulture)}}}""");
+    }
+
+    /// <summary>Releases the active leases of projects whose requirements this worker no longer meets.</summary>
+    private async Task EndLeasesNoLongerMetAsync()
+    {
+        foreach (var lease in _active.Values.ToList())
+        {
+            if (await projects.GetAsync(lease.ProjectId) is { } project && !Requirements.AreMet(project.Settings.Requirements, state.State.Certifications))
+            {
+                await TaskOf(lease).ReleaseAsync(lease.LeaseId, WorkerId, "certification suspended");
+                _active.Remove(lease.LeaseId);
+            }
+        }
+    }
+
+    private void Publish(string projectId, string type, string dataJson) =>
+        events.Publish(new DispatchEvent(type, projectId, null, WorkerId, null, time.GetUtcNow(), dataJson));
+
+    private static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
+
     private async Task<LeaseGrant?> ClaimRoutedAsync()
     {
         foreach (var route in await routing.RoutesForAsync(state.State.Certifications))
         {
             if (await projects.GetAsync(route.ProjectId) is { Status: ProjectStatus.Open } project
                 && Requirements.AreMet(project.Settings.Requirements, state.State.Certifications)
-                && await ClaimFromAsync(project) is { } grant)
+                && await ClaimFromAsync(project, skipKnownEmpty: true) is { } grant)
             {
                 return grant;
             }
@@ -239,12 +309,28 @@ public sealed class WorkerGrain(
     /// Keeps the project's claim order across its shards: every shard tells where its first task for this worker
     /// stands, and the claim goes to the best one (the next best if that one was taken meanwhile).
     /// </summary>
-    private async Task<LeaseGrant?> ClaimFromAsync(ProjectInfo project)
+    /// <param name="skipKnownEmpty">
+    /// Routing over many projects skips those this silo saw without a free task until a work signal names them; a
+    /// claim naming its project always asks, so it never misses work a signal from another silo has yet to announce.
+    /// </param>
+    private async Task<LeaseGrant?> ClaimFromAsync(ProjectInfo project, bool skipKnownEmpty)
     {
         var shards = Enumerable.Range(0, project.QueueShards)
             .Select(i => GrainFactory.GetGrain<ITaskQueueGrain>(Keys.QueueShard(project.Id, i)))
             .ToArray();
-        var heads = await Task.WhenAll(shards.Select(s => s.PeekAsync(WorkerId)));
+        if (skipKnownEmpty && availability.IsKnownEmpty(project.Id))
+        {
+            return null;
+        }
+
+        var peeks = await Task.WhenAll(shards.Select(s => s.PeekAsync(WorkerId)));
+        if (!peeks.Any(p => p.HasFreeTask))
+        {
+            availability.MarkEmpty(project.Id);
+            return null;
+        }
+
+        var heads = peeks.Select(p => p.Head).ToArray();
         var byClaimOrder = Enumerable.Range(0, shards.Length)
             .Where(i => heads[i] is not null)
             .OrderBy(i => heads[i])
@@ -281,6 +367,6 @@ public sealed class WorkerGrain(
         state.State.Blocked,
         state.State.Certifications.Values.OrderBy(c => c.Skill, StringComparer.Ordinal).ToImmutableArray(),
         _active.Count,
-        new WorkerStats(_totals.Submitted, _totals.GoldenSeen, _totals.GoldenCorrect),
+        new WorkerStats(_totals.Submitted, _totals.Golden.Seen, _totals.Golden.Correct),
         _totals.Earnings);
 }

@@ -69,6 +69,8 @@ CREATE TABLE dispatch_submissions (
     correct      boolean,
     -- Credited to the worker; earnings are the sum, so a submission is paid exactly once.
     reward       numeric     NOT NULL,
+    -- The skills the project required: a golden answer counts towards the worker's accuracy in each.
+    skills       text[]      NOT NULL DEFAULT '{}',
     PRIMARY KEY (project_id, task_id, worker_id)
 );
 

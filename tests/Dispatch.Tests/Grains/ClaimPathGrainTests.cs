@@ -75,7 +75,9 @@ public sealed class ClaimPathGrainTests(GrainClusterFixture fixture)
 
         var lease = (await first.ClaimAsync(project)).Value!;
         Assert.True((await first.ReleaseAsync(lease.LeaseId, "no time")).IsSuccess);
-        var again = (await second.ClaimAsync(project)).Value!;
+        var claimAfterRelease = await second.ClaimAsync(project);
+        Assert.True(claimAfterRelease.Value is not null, $"claim after release: {claimAfterRelease}");
+        var again = claimAfterRelease.Value!;
         Assert.True((await second.ReleaseAsync(again.LeaseId, null)).IsSuccess);
 
         var task = (await Grains.GetGrain<ITaskGrain>(Keys.Task(project, lease.TaskId)).GetAsync())!;

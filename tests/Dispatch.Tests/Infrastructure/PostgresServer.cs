@@ -21,6 +21,21 @@ namespace Dispatch.Tests.Infrastructure;
 public sealed partial class PostgresServer : IAsyncLifetime
 {
     private const string DefaultBinDirectory = "/usr/lib/postgresql/15/bin";
+
+    /// <summary>PostgreSQL 15 when present, else the newest version that apt-get installed.</summary>
+    private static string InstalledBinDirectory()
+    {
+        if (Directory.Exists(DefaultBinDirectory) || !Directory.Exists("/usr/lib/postgresql"))
+        {
+            return DefaultBinDirectory;
+        }
+
+        return Directory.GetDirectories("/usr/lib/postgresql")
+            .Select(version => Path.Combine(version, "bin"))
+            .Where(bin => File.Exists(Path.Combine(bin, "initdb")))
+            .OrderByDescending(bin => int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), out var major) ? major : 0)
+            .FirstOrDefault() ?? DefaultBinDirectory;
+    }
     private const string ServiceUser = "postgres";
 
     // Many test hosts run at once and each keeps a pool (bounded by "Maximum Pool Size" below).
@@ -34,7 +49,7 @@ public sealed partial class PostgresServer : IAsyncLifetime
 
     public PostgresServer()
     {
-        _binDirectory = Environment.GetEnvironmentVariable("DISPATCH_PG_BIN") is { Length: > 0 } custom ? custom : DefaultBinDirectory;
+        _binDirectory = Environment.GetEnvironmentVariable("DISPATCH_PG_BIN") is { Length: > 0 } custom ? custom : InstalledBinDirectory();
         _runAsServiceUser = Environment.UserName == "root";
     }
 

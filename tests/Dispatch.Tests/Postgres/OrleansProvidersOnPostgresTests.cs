@@ -91,6 +91,18 @@ public sealed class OrleansProvidersOnPostgresTests(PostgresServer server)
         await storage.WriteStateAsync(StateName, grainId, first);
         Assert.Equal("1", first.ETag);
 
+        // A hash collision: another key with the same hashes must be told apart by the exact key columns.
+        Assert.Equal(1, await Sql.ExecuteAsync(
+            connectionString,
+            """
+            INSERT INTO orleans_grain_state
+                (grain_id_hash, grain_type_hash, service_id, grain_type, grain_id_n0, grain_id_n1, grain_id_extension, payload_binary, version)
+            SELECT grain_id_hash, grain_type_hash, service_id, grain_type, grain_id_n0, grain_id_n1, 'colliding-key', NULL, 1
+            FROM orleans_grain_state
+            WHERE grain_type = @t
+            """,
+            ("t", StateName)));
+
         // No ETag while a row exists: a second activation that never read must not overwrite the first.
         var blind = new GrainState<ProbeState>(new ProbeState { Value = "b" });
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(StateName, grainId, blind));
@@ -116,6 +128,8 @@ public sealed class OrleansProvidersOnPostgresTests(PostgresServer server)
         first.State = new ProbeState { Value = "a3" };
         await storage.WriteStateAsync(StateName, grainId, first);
         Assert.Equal("4", first.ETag);
+        Assert.Equal(["1"], await Sql.ReadStringsAsync(
+            connectionString, "SELECT version FROM orleans_grain_state WHERE grain_id_extension = 'colliding-key'"));
 
         // Keys differ by more than the hashes: another key of the same state name, and a Guid key with an extension.
         var other = new GrainState<ProbeState>();

@@ -48,6 +48,13 @@ public sealed class OrleansQueryContractTests(PostgresServer server)
             (silo.SiloAddress, silo.SiloName, silo.HostName, silo.Status, silo.ProxyPort, silo.StartTime, silo.IAmAliveTime),
             (stored.SiloAddress, stored.SiloName, stored.HostName, stored.Status, stored.ProxyPort, stored.StartTime, stored.IAmAliveTime));
 
+        // The heartbeat changes only the liveness time: not the status, not the version.
+        silo.IAmAliveTime = now.AddSeconds(1);
+        await table.UpdateIAmAliveAsync(silo);
+        var joining = await table.ReadRowAsync(silo.SiloAddress);
+        Assert.Equal(1, joining.Version.Version);
+        Assert.Equal((SiloStatus.Joining, now.AddSeconds(1)), (joining.Members[0].Item1.Status, joining.Members[0].Item1.IAmAliveTime));
+
         silo.Status = SiloStatus.Active;
         silo.AddSuspector(Entry(33333, SiloStatus.Active, now).SiloAddress, now);
         Assert.True(await table.UpdateRowAsync(silo, afterInsert.Version.VersionEtag, afterInsert.Version.Next()));
@@ -57,7 +64,7 @@ public sealed class OrleansQueryContractTests(PostgresServer server)
         Assert.False(await table.UpdateRowAsync(Entry(44444, SiloStatus.Active, now), afterUpdate.Version.VersionEtag, afterUpdate.Version.Next()));
         Assert.Equal(2, (await table.ReadAllAsync()).Version.Version);
 
-        // The heartbeat changes the row but not the version.
+        // Again once active and suspected: the status and suspicions stay as the last update wrote them.
         silo.IAmAliveTime = now.AddSeconds(5);
         await table.UpdateIAmAliveAsync(silo);
         var afterAlive = await table.ReadRowAsync(silo.SiloAddress);

@@ -61,9 +61,9 @@ public sealed class TaskLifecycleTests
     {
         var task = Leased(Leased(NewTask(), "w1", "L1", overlap: 2), "w2", "L2", overlap: 2);
 
-        var first = TaskLifecycle.Submit(task, "L1", "w1", "\"a\"", 0.05m, Now, overlap: 2, maxAttempts: 10);
+        var first = TaskLifecycle.Submit(task, "L1", "w1", "\"a\"", 0.05m, [], Now, overlap: 2, maxAttempts: 10);
         task = Stored(task, first.Change!);
-        var second = TaskLifecycle.Submit(task, "L2", "w2", "\"b\"", 0.05m, Now, overlap: 2, maxAttempts: 10);
+        var second = TaskLifecycle.Submit(task, "L2", "w2", "\"b\"", 0.05m, [], Now, overlap: 2, maxAttempts: 10);
 
         Assert.False(first.Change!.Completes);
         Assert.True(second.Change!.Completes);
@@ -75,9 +75,9 @@ public sealed class TaskLifecycleTests
     public void Submit_Twice_SecondIsLeaseNotActiveAndStoresNothing()
     {
         var task = Leased(NewTask(), "w1", "L1", overlap: 3);
-        task = Stored(task, TaskLifecycle.Submit(task, "L1", "w1", "1", 0m, Now, overlap: 3, maxAttempts: 10).Change!);
+        task = Stored(task, TaskLifecycle.Submit(task, "L1", "w1", "1", 0m, [], Now, overlap: 3, maxAttempts: 10).Change!);
 
-        var again = TaskLifecycle.Submit(task, "L1", "w1", "1", 0m, Now, overlap: 3, maxAttempts: 10);
+        var again = TaskLifecycle.Submit(task, "L1", "w1", "1", 0m, [], Now, overlap: 3, maxAttempts: 10);
 
         Assert.Null(again.Change);
         Assert.Equal(ErrorKind.LeaseNotActive, again.Error);
@@ -88,7 +88,7 @@ public sealed class TaskLifecycleTests
     {
         var task = Leased(NewTask(), "w1", "L1");
 
-        var decision = TaskLifecycle.Submit(task, "L1", "w1", "1", 0m, Now + Minute, overlap: 1, maxAttempts: 10);
+        var decision = TaskLifecycle.Submit(task, "L1", "w1", "1", 0m, [], Now + Minute, overlap: 1, maxAttempts: 10);
 
         Assert.Equal(ErrorKind.LeaseExpired, decision.Error);
         Assert.Equal(LeaseState.Expired, decision.Change!.UpdatedLeases.Single().State);
@@ -101,8 +101,8 @@ public sealed class TaskLifecycleTests
     {
         var task = Leased(NewTask(golden: """{"label":"cat","box":[1,2]}"""), "w1", "L1");
 
-        var right = TaskLifecycle.Submit(task, "L1", "w1", """{ "box": [1, 2], "label": "cat" }""", 0m, Now, 1, 10);
-        var wrong = TaskLifecycle.Submit(task, "L1", "w1", """{"label":"dog","box":[1,2]}""", 0m, Now, 1, 10);
+        var right = TaskLifecycle.Submit(task, "L1", "w1", """{ "box": [1, 2], "label": "cat" }""", 0m, [], Now, 1, 10);
+        var wrong = TaskLifecycle.Submit(task, "L1", "w1", """{"label":"dog","box":[1,2]}""", 0m, [], Now, 1, 10);
 
         Assert.True(right.Change!.NewSubmission!.Correct);
         Assert.False(wrong.Change!.NewSubmission!.Correct);
@@ -113,7 +113,7 @@ public sealed class TaskLifecycleTests
     {
         var task = Leased(NewTask(), "w1", "L1");
 
-        Assert.Equal(ErrorKind.NotFound, TaskLifecycle.Submit(task, "L1", "w2", "1", 0m, Now, 1, 10).Error);
+        Assert.Equal(ErrorKind.NotFound, TaskLifecycle.Submit(task, "L1", "w2", "1", 0m, [], Now, 1, 10).Error);
         Assert.Equal(ErrorKind.NotFound, TaskLifecycle.Heartbeat(task, "nope", "w1", Now, Minute, 10).Error);
     }
 
@@ -169,7 +169,7 @@ public sealed class TaskLifecycleTests
     public void Snapshot_CountsSlotsAndWorkers()
     {
         var task = Leased(Leased(NewTask(), "w1", "L1", overlap: 3), "w2", "L2", overlap: 3);
-        task = Stored(task, TaskLifecycle.Submit(task, "L1", "w1", "1", 0m, Now, 3, 10).Change!);
+        task = Stored(task, TaskLifecycle.Submit(task, "L1", "w1", "1", 0m, [], Now, 3, 10).Change!);
 
         var snapshot = TaskSnapshots.Of(task, overlap: 3);
 

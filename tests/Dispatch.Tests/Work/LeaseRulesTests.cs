@@ -39,7 +39,7 @@ public abstract class LeaseRulesTests : WorkTestBase
         var stored = LeaseOf(view, lease.LeaseId);
         Assert.Equal("active", StateOf(stored));
         Assert.Equal(worker.Id, stored["workerId"]!.GetValue<string>());
-        Assert.Equal(lease.ExpiresAt, ApiAssert.IsUtcTimestamp(stored["expiresAt"], "expiresAt"));
+        AssertSameInstant(lease.ExpiresAt, ApiAssert.IsUtcTimestamp(stored["expiresAt"], "expiresAt"));
         AssertAbout(before, after, ApiAssert.IsUtcTimestamp(stored["leasedAt"], "leasedAt"), view.ToJsonString());
     }
 
@@ -139,7 +139,7 @@ public abstract class LeaseRulesTests : WorkTestBase
         Assert.Equal(lease.LeaseId, body["leaseId"]?.GetValue<string>());
         var expiresAt = ApiAssert.IsUtcTimestamp(body["expiresAt"], "expiresAt");
         AssertAbout(before.AddSeconds(1000), after.AddSeconds(1000), expiresAt, extended.ToString());
-        Assert.Equal(expiresAt, ApiAssert.IsUtcTimestamp(LeaseOf(await GetTaskAsync(owner.Client, projectId, "t-0"), lease.LeaseId)["expiresAt"], "expiresAt"));
+        AssertSameInstant(expiresAt, ApiAssert.IsUtcTimestamp(LeaseOf(await GetTaskAsync(owner.Client, projectId, "t-0"), lease.LeaseId)["expiresAt"], "expiresAt"));
 
         // Without extendSeconds: now + the project's leaseSeconds, with an empty object and with no body at all.
         foreach (var noExtend in new object?[] { new { }, null })
@@ -152,7 +152,7 @@ public abstract class LeaseRulesTests : WorkTestBase
         }
 
         var listed = (await worker.Client.GetApiAsync(LeasesPath(worker.Id))).Is(HttpStatusCode.OK)["items"]!.AsArray().Single()!;
-        Assert.Equal(expiresAt, ApiAssert.IsUtcTimestamp(listed["expiresAt"], "expiresAt"));
+        AssertSameInstant(expiresAt, ApiAssert.IsUtcTimestamp(listed["expiresAt"], "expiresAt"));
     }
 
     [Theory]
@@ -170,7 +170,7 @@ public abstract class LeaseRulesTests : WorkTestBase
 
         var stored = LeaseOf(await GetTaskAsync(owner.Client, projectId, "t-0"), lease.LeaseId);
         Assert.Equal("active", StateOf(stored));
-        Assert.Equal(lease.ExpiresAt, ApiAssert.IsUtcTimestamp(stored["expiresAt"], "expiresAt"));
+        AssertSameInstant(lease.ExpiresAt, ApiAssert.IsUtcTimestamp(stored["expiresAt"], "expiresAt"));
     }
 
     // ---------------------------------------------------------------- submit
@@ -454,7 +454,7 @@ public abstract class LeaseRulesTests : WorkTestBase
         var view = await GetTaskAsync(owner.Client, projectId, lease.TaskId);
         var stored = LeaseOf(view, lease.LeaseId);
         Assert.Equal("active", StateOf(stored));
-        Assert.Equal(lease.ExpiresAt, ApiAssert.IsUtcTimestamp(stored["expiresAt"], "expiresAt"));
+        AssertSameInstant(lease.ExpiresAt, ApiAssert.IsUtcTimestamp(stored["expiresAt"], "expiresAt"));
         Assert.Empty(view["submissions"]!.AsArray());
         Assert.Single(view["leases"]!.AsArray());
         await AssertCountsAsync(owner.Client, projectId, total: 2, open: 2, activeLeases: 1);
@@ -525,7 +525,7 @@ public abstract class LeaseRulesTests : WorkTestBase
         Assert.Equal(kept.TaskId, item["taskId"]!.GetValue<string>());
         Assert.Equal(projectId, item["projectId"]!.GetValue<string>());
         Assert.True(JsonNode.DeepEquals(kept.Body["payload"], item["payload"]), items.ToJsonString());
-        Assert.Equal(kept.ExpiresAt, ApiAssert.IsUtcTimestamp(item["expiresAt"], "expiresAt"));
+        AssertSameInstant(kept.ExpiresAt, ApiAssert.IsUtcTimestamp(item["expiresAt"], "expiresAt"));
         Assert.Equal(1, (await GetWorkerAsync(Admin, worker.Id))["activeLeases"]!.GetValue<int>());
     }
 

@@ -115,6 +115,13 @@ public abstract class WorkTestBase : ApiTestBase
         return decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// Asserts two readings of one instant agree to the millisecond: storage may keep microseconds where the first
+    /// answer carried 100 ns ticks.
+    /// </summary>
+    protected static void AssertSameInstant(DateTimeOffset expected, DateTimeOffset actual) =>
+        Assert.True((actual - expected).Duration() < TimeSpan.FromMilliseconds(1), $"Expected {expected:O}, got {actual:O}");
+
     /// <summary>Reads with <paramref name="read"/> every 100 ms until it holds or <paramref name="timeout"/> passes.</summary>
     protected static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> holds, TimeSpan timeout, string what)
     {
