@@ -31,7 +31,7 @@ public static class DispatchApi
 
         var grains = app.ServiceProvider.GetRequiredService<IGrainFactory>();
         var time = app.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
-        var auth = new ApiAuth(new CallerAuthenticator(grains, Secrets.Hash(options.AdminKey!), time), options);
+        var auth = new ApiAuth(new CallerAuthenticator(grains, Secrets.Hash(options.AdminKey!), time), new CallerRateLimiter(options.RateLimits), options);
 
         var v1 = app.MapGroup("/v1").AddEndpointFilter<UnavailableFilter>();
         v1.MapRequestersApi(auth);
@@ -39,7 +39,7 @@ public static class DispatchApi
         v1.MapProjectsApi(auth);
         v1.MapTasksApi(auth);
         v1.MapResultsApi(auth);
-        v1.MapEventsApi(auth);
+        v1.MapEventsApi(auth, new EventStreamSlots(options.RateLimits.EventStreamsPerCaller));
         v1.MapWorkApi(auth, new WorkWaiters(app.ServiceProvider.GetRequiredService<IClusterClient>(), time));
         // Unknown paths under /v1 answer like every other error of the API.
         v1.MapFallback("{**path}", (HttpContext http) => Problems.NotFound($"No endpoint answers {http.Request.Method} {http.Request.Path}."));

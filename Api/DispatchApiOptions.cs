@@ -20,6 +20,9 @@ public sealed class DispatchApiOptions
     /// <summary>Largest body of any other call, in bytes. Default: 1 MiB.</summary>
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Per-caller rate limits (<c>Dispatch:RateLimits:*</c>).</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
+
     /// <summary>Sentences describing what is wrong; empty when the options can be used.</summary>
     public IReadOnlyList<string> Problems()
     {

@@ -7,7 +7,7 @@ namespace Dispatch.Api.Auth;
 /// The one place where roles are enforced: authenticates the bearer secret (401), checks the caller's role
 /// against the endpoint's (403), and keeps a worker to routes under its own id.
 /// </summary>
-public sealed class AuthorizationFilter(CallerAuthenticator authenticator, DispatchApiOptions options, Roles allowed) : IEndpointFilter
+public sealed class AuthorizationFilter(CallerAuthenticator authenticator, CallerRateLimiter rateLimiter, DispatchApiOptions options, Roles allowed) : IEndpointFilter
 {
     public const string WorkerRouteKey = "workerId";
 
@@ -32,6 +32,12 @@ public sealed class AuthorizationFilter(CallerAuthenticator authenticator, Dispa
             return Problems.Forbidden("A worker acts only as itself.");
         }
 
+        if (rateLimiter.Refusal(caller) is { } retryAfter)
+        {
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.RateLimited($"Too many requests from this {caller.Role.ToString().ToLowerInvariant()}; retry after the time in Retry-After.");
+        }
+
         RequestContext.Set(http, new RequestContext(caller, options));
         return await next(context);
     }
@@ -49,8 +55,8 @@ public static class AuthorizationExtensions
     /// <summary>Opens the endpoints of <paramref name="builder"/> to the given roles only.</summary>
     public static TBuilder Allow<TBuilder>(this TBuilder builder, ApiAuth auth, Roles roles)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(new AuthorizationFilter(auth.Authenticator, auth.Options, roles));
+        builder.AddEndpointFilter(new AuthorizationFilter(auth.Authenticator, auth.RateLimiter, auth.Options, roles));
 }
 
 /// <summary>What the authorization filters share.</summary>
-public sealed record ApiAuth(CallerAuthenticator Authenticator, DispatchApiOptions Options);
+public sealed record ApiAuth(CallerAuthenticator Authenticator, CallerRateLimiter RateLimiter, DispatchApiOptions Options);

@@ -34,6 +34,8 @@ public static class Problems
 
     public static IResult TooLarge(string detail) => Create(StatusCodes.Status413PayloadTooLarge, "too-large", "Request too large", detail);
 
+    public static IResult RateLimited(string detail) => Create(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests", detail);
+
     public static IResult Unavailable(string detail) => Create(StatusCodes.Status503ServiceUnavailable, "unavailable", "Service unavailable", detail);
 
     /// <summary>A grain's validation refusal reads "field: message"; the field names the error, else the body does.</summary>

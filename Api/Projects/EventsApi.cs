@@ -20,18 +20,26 @@ public static class EventsApi
     /// <summary>A comment line this often keeps proxies from closing a quiet connection.</summary>
     public static readonly TimeSpan HeartbeatPeriod = TimeSpan.FromSeconds(15);
 
-    public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder v1, ApiAuth auth)
+    public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder v1, ApiAuth auth, EventStreamSlots slots)
     {
         var group = v1.MapGroup("/projects/{projectId}/events").WithTags("Events").Allow(auth, Roles.Admin | Roles.Requester);
-        group.MapGet("/", StreamAsync);
+        group.MapGet("/", (string projectId, HttpContext http, [FromServices] IClusterClient client) => StreamAsync(projectId, http, client, slots));
         return group;
     }
 
-    public static async Task<IResult> StreamAsync(string projectId, HttpContext http, [FromServices] IClusterClient client)
+    public static async Task<IResult> StreamAsync(string projectId, HttpContext http, IClusterClient client, EventStreamSlots slots)
     {
-        if (await ProjectAccess.CheckAsync(client, http.Dispatch().Caller, projectId) is { } problem)
+        var caller = http.Dispatch().Caller;
+        if (await ProjectAccess.CheckAsync(client, caller, projectId) is { } problem)
         {
             return problem;
+        }
+
+        using var slot = slots.TryTake(caller);
+        if (slot is null)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return Problems.RateLimited($"At most {slots.PerCaller} event streams may be open at once per caller.");
         }
 
         var events = Channel.CreateBounded<(DispatchEvent Event, string Id)>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });

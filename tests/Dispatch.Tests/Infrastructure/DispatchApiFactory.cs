@@ -50,6 +50,9 @@ public sealed class DispatchApiFactory : WebApplicationFactory<Program>
 
     public int GatewayPort { get; } = FreeTcpPort();
 
+    /// <summary>More settings for the host, applied last; set them before the host starts.</summary>
+    public Dictionary<string, string> Settings { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Creates a postgres-mode factory on <paramref name="connectionString"/>.</summary>
     public static DispatchApiFactory ForPostgres(string connectionString, string? serviceId = null) =>
         new(StorageMode.Postgres, connectionString, serviceId);
@@ -99,6 +102,10 @@ public sealed class DispatchApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Orleans:ServiceId", ServiceId);
         builder.UseSetting("Orleans:SiloPort", SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:GatewayPort", GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     private static int FreeTcpPort()

@@ -20,8 +20,8 @@ public abstract class CertificationRoutingTests : TierTestBase
         var skill = NewSkill();
         var owner = await CreateRequesterAsync();
         var open = await ProjectWithTasksAsync(owner, """{"priority":10,"overlap":3}""", SmallTasks(2, "o"));
-        var level2 = await ProjectWithTasksAsync(owner, $$"""{"priority":5,"overlap":3,"requirements":{{Requires((skill, 2))}}}""", SmallTasks(2, "l2"));
-        var level3 = await ProjectWithTasksAsync(owner, $$"""{"priority":-5,"overlap":3,"requirements":{{Requires((skill, 3))}}}""", SmallTasks(2, "l3"));
+        var level2 = await ProjectWithTasksAsync(owner, $$"""{"priority":5,"overlap":3,"requirements":{{Requires((skill, 2))}} }""", SmallTasks(2, "l2"));
+        var level3 = await ProjectWithTasksAsync(owner, $$"""{"priority":-5,"overlap":3,"requirements":{{Requires((skill, 3))}} }""", SmallTasks(2, "l3"));
         var atLevel3 = await WorkerAsync(certifications: (skill, 3));
         var atLevel2 = await WorkerAsync(certifications: (skill, 2));
         var uncertified = await WorkerAsync();
@@ -41,7 +41,7 @@ public abstract class CertificationRoutingTests : TierTestBase
         async Task<string> Project(string suffix, int priority, decimal reward, int minLevel)
         {
             var id = $"{prefix}-{suffix}";
-            await CreateProjectAsync(owner.Client, With(ProjectBody(id), $$"""{"priority":{{priority}},"reward":{{Number(reward)}},"requirements":{{Requires((skill, minLevel))}}}"""));
+            await CreateProjectAsync(owner.Client, With(ProjectBody(id), $$"""{"priority":{{priority}},"reward":{{Number(reward)}},"requirements":{{Requires((skill, minLevel))}} }"""));
             await ImportAsync(owner.Client, id, SmallTasks(1, "t"));
             return id;
         }
@@ -63,7 +63,7 @@ public abstract class CertificationRoutingTests : TierTestBase
     {
         var skill = NewSkill();
         var owner = await CreateRequesterAsync();
-        var projectId = await ProjectWithTasksAsync(owner, $$"""{"requirements":{{Requires((skill, 1))}}}""", Tasks(("old", 0, null), ("urgent", 5, null)));
+        var projectId = await ProjectWithTasksAsync(owner, $$"""{"requirements":{{Requires((skill, 1))}} }""", Tasks(("old", 0, null), ("urgent", 5, null)));
         await ImportAsync(owner.Client, projectId, Tasks(("new", 0, null), ("urgent-too", 5, null)));
         var worker = await WorkerAsync(certifications: (skill, 1));
         await RoutingSeesChangesAsync();
@@ -87,11 +87,11 @@ public abstract class CertificationRoutingTests : TierTestBase
         var skill = NewSkill();
         var other = NewSkill();
         var owner = await CreateRequesterAsync();
-        var certified = await ProjectWithTasksAsync(owner, $$"""{"overlap":5,"requirements":{{Requires((skill, 2))}}}""", SmallTasks(3, "t"));
+        var certified = await ProjectWithTasksAsync(owner, $$"""{"overlap":5,"requirements":{{Requires((skill, 2))}} }""", SmallTasks(3, "t"));
 
         // A suspended certification: one wrong golden answer where a single one is enough to judge.
         var judged = await ProjectWithTasksAsync(
-            owner, $$"""{"requirements":{{Requires((skill, 1))}},"quality":{"minGolden":1,"minAccuracy":1.0}}""", GoldenTasks("g", 1));
+            owner, $$"""{"requirements":{{Requires((skill, 1))}},"quality":{"minGolden":1,"minAccuracy":1.0} }""", GoldenTasks("g", 1));
         var suspended = await WorkerAsync(certifications: (skill, 3));
         var golden = await ClaimLeaseAsync(suspended, judged);
         await AnswerAsync(suspended, golden, correctly: false);
@@ -124,7 +124,7 @@ public abstract class CertificationRoutingTests : TierTestBase
     {
         var skill = NewSkill();
         var owner = await CreateRequesterAsync();
-        var certified = await ProjectWithTasksAsync(owner, $$"""{"requirements":{{Requires((skill, 2))}}}""", SmallTasks(20, "c"));
+        var certified = await ProjectWithTasksAsync(owner, $$"""{"requirements":{{Requires((skill, 2))}} }""", SmallTasks(20, "c"));
         var open = await ProjectWithTasksAsync(owner, "{}", SmallTasks(40, "o"));
         var worker = await WorkerAsync(certifications: (skill, 2));
         await RoutingSeesChangesAsync();
@@ -143,7 +143,7 @@ public abstract class CertificationRoutingTests : TierTestBase
         var resumedAfter = await RoutedToWithinAsync(worker, certified);
 
         // A new project of a higher tier: seen within about a second too.
-        var level3 = await ProjectWithTasksAsync(owner, $$"""{"requirements":{{Requires((skill, 3))}}}""", SmallTasks(2, "l3"));
+        var level3 = await ProjectWithTasksAsync(owner, $$"""{"requirements":{{Requires((skill, 3))}} }""", SmallTasks(2, "l3"));
         await CertifyAsync(worker.Id, skill, 3);
         var createdAfter = await RoutedToWithinAsync(worker, level3);
 
@@ -179,7 +179,7 @@ public abstract class CertificationRoutingTests : TierTestBase
                 var reward = random.Next(0, 3) * 0.05m;
                 var taskPriorities = Enumerable.Range(0, 3).Select(n => (random.Next(-300, 300) * 3) + n).ToList();
                 var settings = $$"""{"priority":{{priority}},"reward":{{Number(reward)}}""" +
-                    (requirements.Length == 0 ? "}" : $$""","requirements":{{Requires(requirements)}}}""");
+                    (requirements.Length == 0 ? "}" : $$""","requirements":{{Requires(requirements)}} }""");
                 await CreateProjectAsync(owner.Client, With(ProjectBody(id), settings));
                 await ImportAsync(owner.Client, id, Tasks([.. taskPriorities.Select((p, n) => ($"t{n}", p, (string?)null))]));
                 projects.Add(new Model(id, tier, requirements, priority, reward, taskPriorities.Select((p, n) => ($"t{n}", p)).ToList()));

@@ -1,0 +1,74 @@
+using System.Threading.RateLimiting;
+using Dispatch.Api.Auth;
+
+namespace Dispatch.Api;
+
+/// <summary>Rate limits per worker and per requester, from <see cref="RateLimitOptions"/>.</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Whether requesters and workers are rate limited at all (the admin never is). Default: true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Sustained requests per second one worker may make. Default: 20.</summary>
+    public int WorkerPerSecond { get; set; } = 20;
+
+    /// <summary>Requests one worker may make in a burst above the sustained rate. Default: 40.</summary>
+    public int WorkerBurst { get; set; } = 40;
+
+    /// <summary>Sustained requests per second one requester may make. Default: 50.</summary>
+    public int RequesterPerSecond { get; set; } = 50;
+
+    /// <summary>Requests one requester may make in a burst above the sustained rate. Default: 200.</summary>
+    public int RequesterBurst { get; set; } = 200;
+
+    /// <summary>Event streams (SSE) one requester may hold open at once on one silo. Default: 4.</summary>
+    public int EventStreamsPerCaller { get; set; } = 4;
+}
+
+/// <summary>
+/// One token bucket per worker and per requester (System.Threading.RateLimiting, the limiter behind ASP.NET
+/// Core's rate limiting), applied by the authorization filter once the caller is known.
+/// </summary>
+public sealed class CallerRateLimiter : IDisposable
+{
+    private readonly RateLimitOptions _options;
+    private readonly PartitionedRateLimiter<Caller> _limiter;
+
+    public CallerRateLimiter(RateLimitOptions options)
+    {
+        _options = options;
+        _limiter = PartitionedRateLimiter.Create<Caller, string>(caller =>
+        {
+            var (perSecond, burst) = caller.Role == Roles.Worker
+                ? (options.WorkerPerSecond, options.WorkerBurst)
+                : (options.RequesterPerSecond, options.RequesterBurst);
+            return RateLimitPartition.GetTokenBucketLimiter($"{caller.Role}:{caller.Id}", _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = Math.Max(1, burst),
+                TokensPerPeriod = Math.Max(1, perSecond),
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            });
+        });
+    }
+
+    /// <summary>Null when the call may go ahead; otherwise how long to wait before trying again.</summary>
+    public TimeSpan? Refusal(Caller caller)
+    {
+        if (!_options.Enabled || caller.IsAdmin)
+        {
+            return null;
+        }
+
+        using var lease = _limiter.AttemptAcquire(caller);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+    }
+
+    public void Dispose() => _limiter.Dispose();
+}
