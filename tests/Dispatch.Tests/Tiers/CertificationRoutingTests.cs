@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
-using Dispatch.Tests.Http;
 using Dispatch.Tests.Infrastructure;
 using Xunit.Sdk;
 
@@ -313,15 +312,15 @@ public abstract class CertificationRoutingTests : TierTestBase
 }
 
 /// <summary>Certification routing on in-memory storage.</summary>
-public sealed class CertificationRoutingTests_Memory(MemoryApiHost host) : CertificationRoutingTests, IClassFixture<MemoryApiHost>
+public sealed class CertificationRoutingTests_Memory(TierMemoryHost host) : CertificationRoutingTests, IClassFixture<TierMemoryHost>
 {
     protected override Task<DispatchApiFactory> GetHostAsync() => Task.FromResult(host.Factory);
 }
 
 /// <summary>Certification routing on PostgreSQL storage, on a database of its own.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class CertificationRoutingTests_Postgres(PostgresServer postgres, PostgresApiHost host)
-    : CertificationRoutingTests, IClassFixture<PostgresApiHost>
+public sealed class CertificationRoutingTests_Postgres(PostgresServer postgres, TierPostgresHost host)
+    : CertificationRoutingTests, IClassFixture<TierPostgresHost>
 {
     protected override Task<DispatchApiFactory> GetHostAsync() => host.GetAsync(postgres);
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
-using Dispatch.Tests.Http;
 using Dispatch.Tests.Infrastructure;
 using Xunit.Sdk;
 
@@ -202,15 +201,15 @@ public abstract class ExamTests : TierTestBase
 }
 
 /// <summary>Exams on in-memory storage.</summary>
-public sealed class ExamTests_Memory(MemoryApiHost host) : ExamTests, IClassFixture<MemoryApiHost>
+public sealed class ExamTests_Memory(TierMemoryHost host) : ExamTests, IClassFixture<TierMemoryHost>
 {
     protected override Task<DispatchApiFactory> GetHostAsync() => Task.FromResult(host.Factory);
 }
 
 /// <summary>Exams on PostgreSQL storage, on a database of its own.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ExamTests_Postgres(PostgresServer postgres, PostgresApiHost host)
-    : ExamTests, IClassFixture<PostgresApiHost>
+public sealed class ExamTests_Postgres(PostgresServer postgres, TierPostgresHost host)
+    : ExamTests, IClassFixture<TierPostgresHost>
 {
     protected override Task<DispatchApiFactory> GetHostAsync() => host.GetAsync(postgres);
 }

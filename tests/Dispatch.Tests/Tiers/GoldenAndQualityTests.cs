@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Dispatch.Tests.Http;
 using Dispatch.Tests.Infrastructure;
 using Dispatch.Tests.Work;
 
@@ -301,15 +300,15 @@ public abstract class GoldenAndQualityTests : TierTestBase
 }
 
 /// <summary>Golden tasks and quality on in-memory storage.</summary>
-public sealed class GoldenAndQualityTests_Memory(MemoryApiHost host) : GoldenAndQualityTests, IClassFixture<MemoryApiHost>
+public sealed class GoldenAndQualityTests_Memory(TierMemoryHost host) : GoldenAndQualityTests, IClassFixture<TierMemoryHost>
 {
     protected override Task<DispatchApiFactory> GetHostAsync() => Task.FromResult(host.Factory);
 }
 
 /// <summary>Golden tasks and quality on PostgreSQL storage, on a database of its own.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class GoldenAndQualityTests_Postgres(PostgresServer postgres, PostgresApiHost host)
-    : GoldenAndQualityTests, IClassFixture<PostgresApiHost>
+public sealed class GoldenAndQualityTests_Postgres(PostgresServer postgres, TierPostgresHost host)
+    : GoldenAndQualityTests, IClassFixture<TierPostgresHost>
 {
     protected override Task<DispatchApiFactory> GetHostAsync() => host.GetAsync(postgres);
 }
