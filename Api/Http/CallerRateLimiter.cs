@@ -9,17 +9,20 @@ public sealed class RateLimitOptions
     /// <summary>Whether requesters and workers are rate limited at all (the admin never is). Default: true.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Sustained requests per second one worker may make. Default: 20.</summary>
-    public int WorkerPerSecond { get; set; } = 20;
+    // The defaults stop a runaway or hostile client, not a busy honest one: a person labelling needs a few
+    // requests a second, and a platform's backend reading results may need thousands.
 
-    /// <summary>Requests one worker may make in a burst above the sustained rate. Default: 40.</summary>
-    public int WorkerBurst { get; set; } = 40;
+    /// <summary>Sustained requests per second one worker may make. Default: 100.</summary>
+    public int WorkerPerSecond { get; set; } = 100;
 
-    /// <summary>Sustained requests per second one requester may make. Default: 50.</summary>
-    public int RequesterPerSecond { get; set; } = 50;
+    /// <summary>Requests one worker may make in a burst above the sustained rate. Default: 200.</summary>
+    public int WorkerBurst { get; set; } = 200;
 
-    /// <summary>Requests one requester may make in a burst above the sustained rate. Default: 200.</summary>
-    public int RequesterBurst { get; set; } = 200;
+    /// <summary>Sustained requests per second one requester may make. Default: 1,000.</summary>
+    public int RequesterPerSecond { get; set; } = 1000;
+
+    /// <summary>Requests one requester may make in a burst above the sustained rate. Default: 2,000.</summary>
+    public int RequesterBurst { get; set; } = 2000;
 
     /// <summary>Event streams (SSE) one requester may hold open at once on one silo. Default: 4.</summary>
     public int EventStreamsPerCaller { get; set; } = 4;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Dispatch.Tests.Infrastructure;
@@ -160,10 +159,4 @@ public sealed class CallTally
 
     public override string ToString() =>
         $"{Total} calls: " + string.Join(", ", _byStatus.OrderBy(p => p.Key).Select(p => $"{p.Key}×{p.Value}"));
-}
-
-/// <summary>A <see cref="HttpStatusCode"/> as the number people read.</summary>
-public static class StatusText
-{
-    public static int Code(this HttpStatusCode status) => (int)status;
 }

@@ -245,6 +245,94 @@ public abstract class CertificationRoutingTests : TierTestBase
         }
     }
 
+    /// <summary>
+    /// The same kind of catalogue drained by workers all at once. Each lease must be of a project the worker
+    /// qualifies for, and no task of a higher tier the worker qualifies for may have been free for the whole time
+    /// its claim took: with overlap 1 and no lease ever ended unsubmitted, a task is free until the claim that took
+    /// it, so one whose claim began only after ours had answered (or that nobody took) was free all along.
+    /// </summary>
+    [Fact]
+    public async Task ManyProjectsInSeveralTiers_DrainedConcurrently_NoWorkerSkipsAHigherTierItQualifiesFor()
+    {
+        var skill = NewSkill();
+        var owner = await CreateRequesterAsync();
+        var tierOf = new Dictionary<string, int>();
+        var tasksOf = new Dictionary<string, int>();
+        for (var tier = 0; tier <= 3; tier++)
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var settings = tier == 0 ? $$"""{"priority":{{i % 3}}}""" : $$"""{"priority":{{i % 3}},"requirements":{{Requires((skill, tier))}} }""";
+                var projectId = await ProjectWithTasksAsync(owner, settings, SmallTasks(2 + (i % 3), "t"));
+                tierOf[projectId] = tier;
+                tasksOf[projectId] = 2 + (i % 3);
+            }
+        }
+
+        var levels = new[] { 0, 1, 2, 3, 0, 1, 2, 3 };
+        var workers = new List<(Worker Worker, int Level)>();
+        foreach (var level in levels)
+        {
+            workers.Add((level == 0 ? await WorkerAsync() : await WorkerAsync(certifications: (skill, level)), level));
+        }
+
+        await RoutingSeesChangesAsync();
+        var clock = Stopwatch.StartNew();
+        var leases = new System.Collections.Concurrent.ConcurrentBag<(string WorkerId, int Level, string ProjectId, string TaskId, TimeSpan Sent, TimeSpan Answered)>();
+        var unexpected = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await Task.WhenAll(workers.Select(w => Task.Run(async () =>
+        {
+            for (var claims = 0; claims < 200; claims++)
+            {
+                var sent = clock.Elapsed;
+                var response = await RoutedClaimAsync(w.Worker);
+                var answered = clock.Elapsed;
+                if (response.Status == HttpStatusCode.NoContent)
+                {
+                    return;
+                }
+
+                if (response.Status != HttpStatusCode.Created)
+                {
+                    unexpected.Enqueue(response.ToString());
+                    return;
+                }
+
+                var lease = ToLease(response, projectId: null);
+                leases.Add((w.Worker.Id, w.Level, lease.ProjectId, lease.TaskId, sent, answered));
+                var submit = await SubmitAsync(w.Worker, lease.LeaseId);
+                if (submit.Status != HttpStatusCode.OK)
+                {
+                    unexpected.Enqueue(submit.ToString());
+                }
+            }
+        })));
+
+        Assert.True(unexpected.IsEmpty, $"unexpected answers: {string.Join(Environment.NewLine, unexpected)}");
+        Assert.Equal(tasksOf.Values.Sum(), leases.Count);
+        Assert.Equal(leases.Count, leases.Select(l => (l.ProjectId, l.TaskId)).Distinct().Count());
+        var violations = new List<string>();
+        foreach (var lease in leases)
+        {
+            if (!tierOf.TryGetValue(lease.ProjectId, out var tier) || tier > lease.Level)
+            {
+                violations.Add($"{lease.WorkerId} (level {lease.Level}) got {lease.ProjectId} (tier {(tierOf.TryGetValue(lease.ProjectId, out var t) ? t : -1)})");
+                continue;
+            }
+
+            var skipped = leases.Where(other => tierOf[other.ProjectId] > tier && tierOf[other.ProjectId] <= lease.Level && other.Sent > lease.Answered).ToList();
+            if (skipped.Count > 0)
+            {
+                violations.Add(
+                    $"{lease.WorkerId} (level {lease.Level}) got tier {tier} at {lease.Answered.TotalMilliseconds:0} ms while {skipped.Count} tasks of tiers up to " +
+                    $"{lease.Level} were free until claimed later, e.g. tier {tierOf[skipped[0].ProjectId]} claimed at {skipped[0].Sent.TotalMilliseconds:0} ms");
+            }
+        }
+
+        Assert.True(violations.Count == 0, $"{violations.Count} routing violations:{Environment.NewLine}{string.Join(Environment.NewLine, violations.Take(10))}");
+        Assert.All(tierOf.Keys, projectId => Assert.Equal(tasksOf[projectId], leases.Count(l => l.ProjectId == projectId)));
+    }
+
     private sealed record Model(string Id, int Tier, (string Skill, int MinLevel)[] Requirements, int Priority, decimal Reward, List<(string Id, int Priority)> Free)
     {
         public override string ToString() => $"{Id} (tier {Tier}, priority {Priority}, reward {Reward}, {Free.Count} free)";

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Dispatch.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Dispatch.Tests.Cluster;
+
+/// <summary>
+/// The fault tests of a cluster run alone, after every parallel collection: they start several silo processes and
+/// stop PostgreSQL, which neither the timing checks of other tests nor their databases should have to share. They
+/// get a PostgreSQL server of their own.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ClusterFaultsCollection : ICollectionFixture<PostgresServer>
+{
+    public const string Name = "cluster-faults";
+}
+
+/// <summary>
+/// Three silo processes on PostgreSQL and a crowd over HTTP spread round-robin over them; one silo is lost mid-run,
+/// killed (no shutdown at all) or stopped cleanly (a rolling restart). Workers retry on another silo when theirs does
+/// not answer. Nothing acknowledged may be lost: every acknowledged submission is stored and exported, every lease
+/// granted is in storage, no (task, worker) pair is leased twice, every task is completed and the counts are exact.
+/// </summary>
+[Collection(ClusterFaultsCollection.Name)]
+public sealed class SiloLossTests(PostgresServer postgres, ITestOutputHelper output)
+{
+    private const int SiloCount = 3;
+
+    [Fact]
+    public async Task KilledSilo_LosesNoAcknowledgedSubmission_AndLostInFlightWorkIsRedone()
+    {
+        const int Workers = 60;
+        const int Tasks = 600;
+        const int Overlap = 2;
+        const int LeaseSeconds = 5;
+        const int MaxAttempts = 10;
+        const int Victim = 1;
+
+        var clock = Stopwatch.StartNew();
+        await using var cluster = new SiloCluster("kill", await postgres.CreateDatabaseAsync(), SiloCount);
+        try
+        {
+            await cluster.StartAllAsync();
+            output.WriteLine($"3 silos ready after {clock.Elapsed.TotalSeconds:0.0} s");
+            var (ownerKey, projectId, taskIds, workers) = await SetUpAsync(cluster, Workers, Tasks, Overlap, LeaseSeconds, MaxAttempts);
+
+            var crowd = new FailoverCrowd(cluster, projectId, workers, TimeSpan.FromSeconds(120));
+            var run = crowd.RunAsync();
+            await crowd.WaitForAckedAsync(Tasks * Overlap * 35 / 100, TimeSpan.FromSeconds(60));
+            var killedAt = crowd.Elapsed;
+            var ackedBefore = crowd.AckedCount;
+            cluster[Victim]!.Kill();
+            output.WriteLine($"killed silo {Victim} (SIGKILL) at {killedAt.TotalSeconds:0.0} s of the crowd, after {ackedBefore} acknowledged submits");
+            await run;
+            output.WriteLine($"crowd ended at {crowd.Elapsed.TotalSeconds:0.0} s ({(crowd.FinishedInTime ? "no open task left" : "DEADLINE PASSED")})");
+            crowd.Print(output);
+            output.WriteLine("faults injected: 1 silo killed (SIGKILL)");
+
+            var failures = new List<string>();
+            if (!crowd.FinishedInTime)
+            {
+                failures.Add("the crowd did not finish within 120 s of its start");
+            }
+
+            failures.AddRange(await SurvivorsReadyAsync(cluster, [Victim]));
+            failures.AddRange(await crowd.VerifyAsync(0, ownerKey, taskIds, Overlap, MaxAttempts, output));
+            output.WriteLine($"total: {clock.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(failures.Count == 0, Failed(failures));
+        }
+        finally
+        {
+            cluster.Report(output);
+        }
+    }
+
+    [Fact]
+    public async Task RollingRestart_CleanStopOfOneSilo_LosesNoLease()
+    {
+        const int Workers = 40;
+        const int Tasks = 400;
+        const int Overlap = 2;
+        const int LeaseSeconds = 30;
+        const int MaxAttempts = 10;
+        const int Holders = 12;
+        const int Stopped = 1;
+
+        var clock = Stopwatch.StartNew();
+        await using var cluster = new SiloCluster("rolling", await postgres.CreateDatabaseAsync(), SiloCount);
+        try
+        {
+            await cluster.StartAllAsync();
+            output.WriteLine($"3 silos ready after {clock.Elapsed.TotalSeconds:0.0} s");
+            var (ownerKey, projectId, taskIds, workers) = await SetUpAsync(cluster, Workers, Tasks, Overlap, LeaseSeconds, MaxAttempts);
+
+            // Holders take a lease each through the silo about to stop, and submit it only once that silo is gone.
+            var holders = new List<CrowdWorker>();
+            for (var i = 0; i < Holders; i++)
+            {
+                var id = $"holder{i:00}-{Guid.NewGuid().ToString("N")[..6]}";
+                var token = (await cluster.ExpectAsync(0, HttpMethod.Post, "/v1/workers", cluster.AdminKey, new { id }, HttpStatusCode.Created))["token"]!.GetValue<string>();
+                holders.Add(new CrowdWorker(id, token, Stopped));
+            }
+
+            var crowd = new FailoverCrowd(cluster, projectId, workers, TimeSpan.FromSeconds(120));
+            var run = crowd.RunAsync();
+            await crowd.WaitForAckedAsync(Tasks * Overlap * 30 / 100, TimeSpan.FromSeconds(60));
+
+            var held = new List<(CrowdWorker Holder, string LeaseId, string TaskId)>();
+            foreach (var holder in holders)
+            {
+                var lease = await cluster.ExpectAsync(Stopped, HttpMethod.Post, $"/v1/workers/{holder.Id}/leases", holder.Token, new { projectId }, HttpStatusCode.Created);
+                held.Add((holder, lease["leaseId"]!.GetValue<string>(), lease["taskId"]!.GetValue<string>()));
+            }
+
+            var stopAt = crowd.Elapsed;
+            var (took, exitCode) = await cluster[Stopped]!.StopAsync(TimeSpan.FromSeconds(45));
+            output.WriteLine($"stopped silo {Stopped} (SIGTERM) at {stopAt.TotalSeconds:0.0} s of the crowd, after {crowd.AckedCount} acknowledged submits: " +
+                $"took {took.TotalSeconds:0.0} s, exit code {exitCode}; {Holders} leases held across the stop");
+
+            // Every held lease is still submittable, on another silo.
+            var failures = new List<string>();
+            if (exitCode != 0)
+            {
+                failures.Add($"silo {Stopped} exited with {exitCode} on SIGTERM (a clean shutdown exits with 0)");
+            }
+
+            var heldAnswers = new List<string>();
+            for (var i = 0; i < held.Count; i++)
+            {
+                var (holder, leaseId, taskId) = held[i];
+                var other = i % 2 == 0 ? 0 : 2;
+                var reply = await cluster.SendAsync(other, HttpMethod.Post, $"/v1/workers/{holder.Id}/leases/{leaseId}/submit", holder.Token,
+                    JsonNode.Parse($$"""{"result":{{FailoverCrowd.ResultJson(holder.Id, taskId, leaseId)}}}"""), TimeSpan.FromSeconds(30));
+                heldAnswers.Add($"{reply.Status}");
+                if (reply.Status != 200)
+                {
+                    failures.Add($"a lease granted by silo {Stopped} before its clean stop could not be submitted on silo {other}: {reply}");
+                }
+                else
+                {
+                    crowd.Acked[leaseId] = new AckedSubmission(leaseId, taskId, holder.Id, other, crowd.Elapsed);
+                }
+
+                crowd.Leases.Add(new GrantedLease(leaseId, taskId, holder.Id, Stopped, stopAt));
+            }
+
+            output.WriteLine($"held leases submitted after the stop: {string.Join(",", heldAnswers.GroupBy(a => a).Select(g => $"{g.Key} x{g.Count()}"))}");
+
+            // Start it again on the same ports; the crowd goes on meanwhile and uses it again once it answers.
+            var restart = Stopwatch.StartNew();
+            await cluster.StartSiloAsync(Stopped);
+            output.WriteLine($"silo {Stopped} started again in {restart.Elapsed.TotalSeconds:0.0} s, at {crowd.Elapsed.TotalSeconds:0.0} s of the crowd");
+
+            await run;
+            output.WriteLine($"crowd ended at {crowd.Elapsed.TotalSeconds:0.0} s ({(crowd.FinishedInTime ? "no open task left" : "DEADLINE PASSED")})");
+            crowd.Print(output);
+            output.WriteLine("faults injected: 1 clean stop (SIGTERM) and restart");
+            if (!crowd.FinishedInTime)
+            {
+                failures.Add("the crowd did not finish within 120 s of its start");
+            }
+
+            // A clean stop loses no lease: none expired, none failed.
+            failures.AddRange(crowd.ExpiredOnSubmit.Take(5).Select(e => "a lease expired across a clean stop: " + e));
+            failures.AddRange(await SurvivorsReadyAsync(cluster, []));
+            var allWorkers = workers.Concat(holders).ToList();
+            failures.AddRange(await crowd.VerifyAsync(0, ownerKey, taskIds, Overlap, MaxAttempts, output, allWorkers));
+            output.WriteLine($"total: {clock.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(failures.Count == 0, Failed(failures));
+        }
+        finally
+        {
+            cluster.Report(output);
+        }
+    }
+
+    private static string Failed(List<string> failures) =>
+        $"{failures.Count} rule(s) broken:{Environment.NewLine}" + string.Join(Environment.NewLine, failures.Take(30));
+
+    /// <summary>Creates a requester, a project of <paramref name="tasks"/> tasks and the workers, homed round-robin on the silos.</summary>
+    private static async Task<(string OwnerKey, string ProjectId, List<string> TaskIds, List<CrowdWorker> Workers)> SetUpAsync(
+        SiloCluster cluster, int workerCount, int tasks, int overlap, int leaseSeconds, int maxAttempts)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var ownerKey = (await cluster.ExpectAsync(0, HttpMethod.Post, "/v1/requesters", cluster.AdminKey, new { id = "req-" + suffix, name = "Crowd owner" }, HttpStatusCode.Created))
+            ["apiKey"]!.GetValue<string>();
+        var projectId = "prj-" + suffix;
+        await cluster.ExpectAsync(1, HttpMethod.Post, "/v1/projects", ownerKey,
+            new { id = projectId, name = "Crowd across silos", overlap, leaseSeconds, maxAttempts, reward = 0.01m }, HttpStatusCode.Created);
+        var json = new JsonArray(Enumerable.Range(0, tasks).Select(i => (JsonNode)new JsonObject { ["id"] = $"t{i:0000}", ["payload"] = new JsonObject { ["n"] = i } }).ToArray());
+        var import = await cluster.ExpectAsync(2 % cluster.Size, HttpMethod.Post, $"/v1/projects/{projectId}/tasks", ownerKey, new JsonObject { ["tasks"] = json }, HttpStatusCode.OK);
+        var taskIds = import["ids"]!.AsArray().Select(i => i!.GetValue<string>()).ToList();
+        Assert.Equal(tasks, import["created"]!.GetValue<int>());
+
+        var workers = new CrowdWorker[workerCount];
+        await Parallel.ForEachAsync(Enumerable.Range(0, workerCount), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+        {
+            var id = $"w{i:000}-{suffix}";
+            var token = (await cluster.ExpectAsync(i % cluster.Size, HttpMethod.Post, "/v1/workers", cluster.AdminKey, new { id, maxActiveLeases = 5 }, HttpStatusCode.Created))
+                ["token"]!.GetValue<string>();
+            workers[i] = new CrowdWorker(id, token, i % cluster.Size);
+        });
+        return (ownerKey, projectId, taskIds, workers.ToList());
+    }
+
+    /// <summary>Every silo still running answers ready, and the membership table shows it active.</summary>
+    private async Task<List<string>> SurvivorsReadyAsync(SiloCluster cluster, int[] lost)
+    {
+        var failures = new List<string>();
+        var survivors = Enumerable.Range(0, cluster.Size).Except(lost).ToList();
+        foreach (var i in survivors)
+        {
+            var ready = false;
+            for (var attempt = 0; attempt < 60 && !ready; attempt++)
+            {
+                ready = await cluster[i]!.IsReadyAsync();
+                if (!ready)
+                {
+                    await Task.Delay(500);
+                }
+            }
+
+            if (!ready)
+            {
+                failures.Add($"silo {i} is not ready 30 s after the crowd (exited: {cluster[i]!.HasExited})");
+            }
+        }
+
+        var membership = await cluster.MembershipAsync();
+        output.WriteLine("membership: " + string.Join(", ", membership.Select(m => $"{m.Port}/{m.Generation} {m.Status}")));
+        var active = await cluster.ActivePortsAsync();
+        var expected = survivors.Select(i => cluster.SettingsFor(i).SiloPort).Order().ToList();
+        if (!active.SequenceEqual(expected))
+        {
+            failures.Add($"membership: expected the silos on ports {string.Join(",", expected)} active, found {string.Join(",", active)} active");
+        }
+
+        return failures;
+    }
+}
