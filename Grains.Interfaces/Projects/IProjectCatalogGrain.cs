@@ -9,7 +9,8 @@ public sealed record ProjectRoute(
     [property: Id(1)] ImmutableArray<SkillRequirement> Requirements,
     [property: Id(2)] int Priority,
     [property: Id(3)] decimal Reward,
-    [property: Id(4)] ProjectStatus Status)
+    [property: Id(4)] ProjectStatus Status,
+    [property: Id(5)] int QueueShards)
 {
     /// <summary>The tier of the project: the highest level it requires, 0 when anyone may work on it.</summary>
     public int Tier => Requirements.IsDefaultOrEmpty ? 0 : Requirements.Max(r => r.MinLevel);

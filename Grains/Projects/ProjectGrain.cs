@@ -30,7 +30,7 @@ public sealed class ProjectGrain(
         }
 
         // Indexes first: they are idempotent, and listings and routing skip ids whose project does not exist.
-        await Catalog.UpsertAsync(Route(settings, ProjectStatus.Open));
+        await Catalog.UpsertAsync(Route(settings, ProjectStatus.Open, options.Value.QueueShards));
         if (ownerRequesterId is not null)
         {
             await GrainFactory.GetGrain<IRequesterGrain>(ownerRequesterId).AddProjectAsync(ProjectId);
@@ -77,7 +77,7 @@ public sealed class ProjectGrain(
         };
         await state.WriteOrDeactivateAsync(this);
         directory.Forget(ProjectId);
-        await Catalog.UpsertAsync(Route(state.State.Settings, state.State.Status));
+        await Catalog.UpsertAsync(Route(state.State.Settings, state.State.Status, state.State.QueueShards));
         routing.Forget();
         if (opens)
         {
@@ -164,8 +164,8 @@ public sealed class ProjectGrain(
 
     private IProjectCatalogGrain Catalog => GrainFactory.GetGrain<IProjectCatalogGrain>(0);
 
-    private ProjectRoute Route(ProjectSettings settings, ProjectStatus status) =>
-        new(ProjectId, settings.Requirements, settings.Priority, settings.Reward, status);
+    private ProjectRoute Route(ProjectSettings settings, ProjectStatus status, int queueShards) =>
+        new(ProjectId, settings.Requirements, settings.Priority, settings.Reward, status, queueShards);
 
     private ProjectInfo Info() => new(ProjectId, state.State.OwnerRequesterId, state.State.Settings!, state.State.Status, state.State.QueueShards);
 

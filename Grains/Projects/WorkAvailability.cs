@@ -7,17 +7,35 @@ namespace Dispatch.Grains.Projects;
 /// <summary>
 /// This silo's memory of projects that had no free task at all, so routing over many open projects does not ask
 /// every shard of every empty project on each claim. A project is forgotten as soon as a work signal names it
-/// (import, expired or released lease, retry, reopening: every way a slot comes free), and after
-/// <see cref="MaxAge"/> in any case, in case a signal was lost.
+/// (import, expired or released lease, retry, reopening: every way a slot comes free). In case a signal was lost,
+/// a memory older than <see cref="MaxAge"/> is checked again, but by at most a few projects per claim, so that
+/// memories made together do not all come due on one unlucky claim.
 /// </summary>
 public sealed class WorkAvailability(IClusterClient client, TimeProvider time) : ILifecycleParticipant<ISiloLifecycle>
 {
-    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many stale memories one claim checks again.</summary>
+    public const int RechecksPerClaim = 8;
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _emptySince = new(StringComparer.Ordinal);
 
-    public bool IsKnownEmpty(string projectId) =>
-        _emptySince.TryGetValue(projectId, out var since) && time.GetUtcNow() - since < MaxAge;
+    /// <summary>True when the project had no free task and no signal came since; a stale memory spends one recheck.</summary>
+    public bool IsKnownEmpty(string projectId, ref int rechecks)
+    {
+        if (!_emptySince.TryGetValue(projectId, out var since))
+        {
+            return false;
+        }
+
+        if (time.GetUtcNow() - since < MaxAge || rechecks <= 0)
+        {
+            return true;
+        }
+
+        rechecks--;
+        return false;
+    }
 
     /// <summary>Call only after every shard of the project reported no free task.</summary>
     public void MarkEmpty(string projectId) => _emptySince[projectId] = time.GetUtcNow();

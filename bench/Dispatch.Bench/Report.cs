@@ -213,7 +213,7 @@ public static class Report
             plot.YLabel(y);
             plot.Axes.Bottom.SetTicks(positions, labels);
             plot.Axes.Margins(bottom: 0);
-            plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+            plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         }
 
         multiplot.SavePng(path, 1400, 560);

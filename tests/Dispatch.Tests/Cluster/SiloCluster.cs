@@ -254,9 +254,16 @@ public sealed class SiloCluster : IAsyncDisposable
     }
 
     /// <summary>A call that must succeed with <paramref name="expected"/> (setup and checks); returns the JSON body.</summary>
+    /// <remarks>A <c>429</c> is waited out (Retry-After) a few times: setup and checks are not what is under test.</remarks>
     public async Task<JsonNode> ExpectAsync(int silo, HttpMethod method, string path, string? bearer, object? body, HttpStatusCode expected)
     {
         var reply = await SendAsync(silo, method, path, bearer, body, TimeSpan.FromSeconds(60));
+        for (var i = 0; i < 10 && reply.Status == 429; i++)
+        {
+            await Task.Delay(RetryAfter(reply));
+            reply = await SendAsync(silo, method, path, bearer, body, TimeSpan.FromSeconds(60));
+        }
+
         if (reply.Response is null || reply.Response.Status != expected)
         {
             throw new Xunit.Sdk.XunitException($"Expected {(int)expected} {expected}, got: {reply}");
@@ -269,6 +276,12 @@ public sealed class SiloCluster : IAsyncDisposable
     public async Task<JsonNode> ExpectOnAnyAsync(int home, HttpMethod method, string path, string? bearer, object? body, HttpStatusCode expected)
     {
         var reply = await SendWithFailoverAsync(home, method, path, bearer, body, TimeSpan.FromSeconds(60));
+        for (var i = 0; i < 10 && reply?.Status == 429; i++)
+        {
+            await Task.Delay(RetryAfter(reply));
+            reply = await SendWithFailoverAsync(home, method, path, bearer, body, TimeSpan.FromSeconds(60));
+        }
+
         if (reply?.Response is null || reply.Response.Status != expected)
         {
             throw new Xunit.Sdk.XunitException($"Expected {(int)expected} {expected}, got: {reply?.ToString() ?? "no silo answered"}");
@@ -276,6 +289,9 @@ public sealed class SiloCluster : IAsyncDisposable
 
         return reply.Response.Json;
     }
+
+    private static TimeSpan RetryAfter(Reply reply) =>
+        int.TryParse(reply.RetryAfter, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds) ? TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 5)) : TimeSpan.FromSeconds(1);
 
     /// <summary>The rows of this cluster in the membership table: (silo port, status name).</summary>
     public async Task<List<(int Port, int Generation, string Status)>> MembershipAsync()

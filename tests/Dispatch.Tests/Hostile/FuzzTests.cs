@@ -297,32 +297,9 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
             .ToArray();
         output.WriteLine($"{cases.Length} (endpoint, field, wrong value) cases");
 
-        await Gen.Int[0, cases.Length - 1].SampleAsync(
-            async i =>
-            {
-                var (endpoint, field, value) = cases[i];
-                string text;
-                if (field == "$")
-                {
-                    text = value;
-                }
-                else
-                {
-                    var body = endpoint.Body(fixture);
-                    Set(body, field, JsonNode.Parse(value));
-                    text = body.ToJsonString();
-                }
-
-                var response = await SendAsync(Admin, endpoint.Method, endpoint.Path(fixture), text, $"{endpoint.Name} {field}={value}");
-                ExpectValidation(response, $"{endpoint.Name} with {field} = {value}: {text}");
-            },
-            iter: 400,
-            threads: 4,
-            print: i => $"{cases[i].Endpoint.Name} {cases[i].Field} = {cases[i].Value}");
-
-        // Every case once, too, so no field escapes the sampling.
-        foreach (var (endpoint, field, value) in cases)
+        async Task CheckAsync(int i)
         {
+            var (endpoint, field, value) = cases[i];
             string text;
             if (field == "$")
             {
@@ -338,6 +315,16 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
             var response = await SendAsync(Admin, endpoint.Method, endpoint.Path(fixture), text, $"{endpoint.Name} {field}={value}");
             ExpectValidation(response, $"{endpoint.Name} with {field} = {value}: {text}");
         }
+
+        // Every case once, reporting all that fail, so that no field escapes and the report is complete.
+        await AllAsync(Enumerable.Range(0, cases.Length), CheckAsync);
+
+        // Then sampled, in parallel, as CsCheck does.
+        await Gen.Int[0, cases.Length - 1].SampleAsync(
+            CheckAsync,
+            iter: 400,
+            threads: 4,
+            print: i => $"{cases[i].Endpoint.Name} {cases[i].Field} = {cases[i].Value}");
 
         // The bodies these broke are valid as they are: the fixture's lease is still active, the spare project empty.
         Assert.Single((await Admin.GetApiAsync($"/v1/workers/{fixture.WorkerId}/leases")).Is(HttpStatusCode.OK)["items"]!.AsArray());
@@ -464,6 +451,29 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
     }
 
     private static string LastName(string path) => path.Split('.')[^1];
+
+    /// <summary>Runs <paramref name="check"/> on every item and fails once, quoting every failure.</summary>
+    private async Task AllAsync<T>(IEnumerable<T> items, Func<T, Task> check)
+    {
+        var failures = new List<string>();
+        foreach (var item in items)
+        {
+            try
+            {
+                await check(item);
+            }
+            catch (XunitException e)
+            {
+                failures.Add(e.Message);
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            Report("(failed)");
+            throw new XunitException($"{failures.Count} cases failed:{Environment.NewLine}" + string.Join(Environment.NewLine, failures.Select(f => " - " + f)));
+        }
+    }
 
     // ------------------------------------------------------------------ 4. deep and huge bodies
 
@@ -752,24 +762,28 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
             ("submit lease", HttpMethod.Post, s => $"/v1/workers/{fixture.WorkerId}/leases/{s}/submit", """{"result":1}"""),
             ("release lease", HttpMethod.Post, s => $"/v1/workers/{fixture.WorkerId}/leases/{s}/release", "{}"),
         ];
-        var gen = Gen.Select(Gen.Int[0, targets.Length - 1], OddIds);
-
-        await gen.SampleAsync(
-            async (t, id) =>
+        async Task CheckAsync(int t, string id)
+        {
+            // "." and ".." are resolved by the client's URI rules before any server sees them.
+            if (ValidId.IsMatch(id) || id.Length == 0 || id is "." or "..")
             {
-                // "." and ".." are resolved by the client's URI rules before any server sees them.
-                if (ValidId.IsMatch(id) || id.Length == 0 || id is "." or "..")
-                {
-                    return;
-                }
+                return;
+            }
 
-                var target = targets[t];
-                var path = target.Path(PathSegment(id));
-                var response = await SendAsync(Admin, target.Method, path, target.Body, $"{target.Name} {path}");
-                Assert.True(
-                    response.Status is HttpStatusCode.BadRequest or HttpStatusCode.NotFound,
-                    $"{target.Name} with the id '{Escape(id)}' should be 400 validation or 404 not-found: {response}");
-            },
+            var target = targets[t];
+            var path = target.Path(PathSegment(id));
+            var response = await SendAsync(Admin, target.Method, path, target.Body, $"{target.Name} {path}");
+            Assert.True(
+                response.Status is HttpStatusCode.BadRequest or HttpStatusCode.NotFound,
+                $"{target.Name} with the id '{Escape(id)}' should be 400 validation or 404 not-found: {response}");
+        }
+
+        // Each odd piece in each path once, reporting all that fail; then sampled.
+        await AllAsync(
+            Enumerable.Range(0, targets.Length).SelectMany(t => OddPieces.Select(p => (t, "ab" + p + "cd"))),
+            c => CheckAsync(c.t, c.Item2));
+        await Gen.Select(Gen.Int[0, targets.Length - 1], OddIds).SampleAsync(
+            CheckAsync,
             iter: 400,
             threads: 4,
             print: t => $"{targets[t.Item1].Name} '{Escape(t.Item2)}' as {targets[t.Item1].Path(PathSegment(t.Item2))}");

@@ -60,7 +60,7 @@ public sealed class SmallRulesTests
     [Fact]
     public void ProjectRoute_TierIsTheHighestRequiredLevel()
     {
-        Assert.Equal(0, new ProjectRoute("p", [], 0, 0, ProjectStatus.Open).Tier);
-        Assert.Equal(3, new ProjectRoute("p", [new("a", 1), new("b", 3)], 0, 0, ProjectStatus.Open).Tier);
+        Assert.Equal(0, new ProjectRoute("p", [], 0, 0, ProjectStatus.Open, 4).Tier);
+        Assert.Equal(3, new ProjectRoute("p", [new("a", 1), new("b", 3)], 0, 0, ProjectStatus.Open, 4).Tier);
     }
 }

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Runs the whole benchmark of issue "Performance" and writes docs/benchmarks.md and docs/benchmarks.png:
+# ceiling, Dispatch on memory, Dispatch on PostgreSQL and the peer, at 64, 256 and 1,024 workers (overlap 1) and at
+# 256 workers with overlap 3, plus an import of 1,000,000 tasks. Everything runs on 127.0.0.1 and is stopped at the end.
+#
+#   bench/run.sh           the full run (about 12-15 minutes on 2 cores)
+#   bench/run.sh --quick   a tiny run that checks the script end to end (about 2-3 minutes); writes bench/out/quick-*
+#
+# Environment: TARGET_SECONDS (claim+submit phase per run, default 20), DISPATCH_PG_BIN (PostgreSQL binaries),
+# IMPORT_TASKS (default 1000000), WAIT_SECONDS (long-poll wait sent with each claim, default 0).
+set -euo pipefail
+
+QUICK=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="$ROOT/bench/out"
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+LOG="$OUT/run.log"
+: > "$RESULTS"
+: > "$LOG"
+ADMIN_KEY="bench-admin-key-$(date +%s)-0123456789"
+CONFIGURATION=Release
+
+if [[ $QUICK == 1 ]]; then
+  WORKER_COUNTS=(32)
+  OVERLAP3_WORKERS=32
+  TARGET_SECONDS=${TARGET_SECONDS:-2}
+  IMPORT_TASKS=${IMPORT_TASKS:-10000}
+  MIN_TASKS=300
+  REPORT_MD="$OUT/quick-benchmarks.md"
+  REPORT_PNG="$OUT/quick-benchmarks.png"
+else
+  WORKER_COUNTS=(64 256 1024)
+  OVERLAP3_WORKERS=256
+  TARGET_SECONDS=${TARGET_SECONDS:-20}
+  IMPORT_TASKS=${IMPORT_TASKS:-1000000}
+  MIN_TASKS=5000
+  REPORT_MD="$ROOT/docs/benchmarks.md"
+  REPORT_PNG="$ROOT/docs/benchmarks.png"
+fi
+
+WAIT_SECONDS=${WAIT_SECONDS:-0}
+
+# First guesses of claim+submit cycles/s per system; each run's measured rate sizes that system's next run, and a
+# first run much shorter than TARGET_SECONDS is run again at the measured rate.
+declare -A RATE=([ceiling]=7000 [dispatch-memory]=600 [dispatch-postgres]=250 [peer]=300)
+
+log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$LOG"; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# ---------------------------------------------------------------------------------------------------------- build
+START_SECONDS=$SECONDS
+log "Building in $CONFIGURATION ..."
+for project in Silo/Silo.csproj bench/Dispatch.Bench/Dispatch.Bench.csproj bench/Ceiling/Ceiling.csproj bench/Peer/Peer.csproj; do
+  dotnet build "$ROOT/$project" -c "$CONFIGURATION" -nologo -v q >> "$LOG" 2>&1 || { echo "build of $project failed; see $LOG" >&2; tail -30 "$LOG" >&2; exit 1; }
+done
+SILO_DLL="$ROOT/Silo/bin/$CONFIGURATION/net10.0/Dispatch.Silo.dll"
+BENCH_DLL="$ROOT/bench/Dispatch.Bench/bin/$CONFIGURATION/net10.0/Dispatch.Bench.dll"
+CEILING_DLL="$ROOT/bench/Ceiling/bin/$CONFIGURATION/net10.0/Dispatch.Bench.Ceiling.dll"
+PEER_DLL="$ROOT/bench/Peer/bin/$CONFIGURATION/net10.0/Dispatch.Bench.Peer.dll"
+
+# ------------------------------------------------------------------------------------------------- PostgreSQL 15
+PG_BIN="${DISPATCH_PG_BIN:-/usr/lib/postgresql/15/bin}"
+if [[ ! -x "$PG_BIN/initdb" ]]; then
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
+fi
+[[ -x "$PG_BIN/initdb" ]] || { echo "PostgreSQL is needed (apt-get install postgresql-15, or set DISPATCH_PG_BIN)" >&2; exit 1; }
+
+PG_ROOT="$(mktemp -d /tmp/dispatch-bench-pg-XXXXXX)"
+PG_DATA="$PG_ROOT/data"
+PG_PORT="$(free_port)"
+AS_PG=()
+if [[ "$(id -u)" == 0 ]]; then
+  chown -R postgres "$PG_ROOT"
+  AS_PG=(runuser -u postgres --)
+fi
+
+SERVER_PID=""
+cleanup() {
+  set +e
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; fi
+  if [[ -f "$PG_DATA/postmaster.pid" ]]; then "${AS_PG[@]}" "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m immediate -w -t 60 >/dev/null 2>&1; fi
+  rm -rf "$PG_ROOT"
+}
+trap cleanup EXIT
+
+log "Starting PostgreSQL ($PG_BIN) on 127.0.0.1:$PG_PORT ..."
+"${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C >> "$LOG" 2>&1
+cat >> "$PG_DATA/postgresql.conf" <<CONF
+
+# bench/run.sh: local only; default durability (fsync and synchronous_commit on).
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_ROOT'
+max_connections = 200
+fsync = on
+synchronous_commit = on
+CONF
+"${AS_PG[@]}" "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_ROOT/server.log" -w -t 60 >> "$LOG" 2>&1
+PG_PID="$(head -1 "$PG_DATA/postmaster.pid")"
+PG_VERSION="$("$PG_BIN/postgres" --version)"
+
+DB_COUNTER=0
+new_database() {
+  DB_COUNTER=$((DB_COUNTER + 1))
+  local name="bench_${1//-/_}_$DB_COUNTER"
+  "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -q -c "CREATE DATABASE $name" >> "$LOG" 2>&1
+  echo "Host=127.0.0.1;Port=$PG_PORT;Database=$name;Username=postgres;Maximum Pool Size=30"
+}
+
+# ---------------------------------------------------------------------------------------------------- servers
+# start_server SYSTEM: starts a fresh server (and database) for SYSTEM; sets SERVER_PID, SERVER_URL, EXTRA_PIDS.
+start_server() {
+  local system="$1" port
+  port="$(free_port)"
+  SERVER_URL="http://127.0.0.1:$port"
+  EXTRA_PIDS=()
+  local command
+  case "$system" in
+    ceiling)
+      command=(dotnet "$CEILING_DLL" --urls "$SERVER_URL") ;;
+    dispatch-memory)
+      command=(dotnet "$SILO_DLL" --urls "$SERVER_URL" --Dispatch:AdminKey "$ADMIN_KEY" --Dispatch:RateLimits:Enabled false
+               --Orleans:SiloPort "$(free_port)" --Orleans:GatewayPort "$(free_port)") ;;
+    dispatch-postgres)
+      command=(dotnet "$SILO_DLL" --urls "$SERVER_URL" --Dispatch:AdminKey "$ADMIN_KEY" --Dispatch:RateLimits:Enabled false
+               --Orleans:SiloPort "$(free_port)" --Orleans:GatewayPort "$(free_port)"
+               --Dispatch:Storage postgres --ConnectionStrings:Dispatch "$(new_database dispatch)")
+      EXTRA_PIDS=(--pid "postgres=$PG_PID") ;;
+    peer)
+      command=(dotnet "$PEER_DLL" --urls "$SERVER_URL" --Peer:AdminKey "$ADMIN_KEY" --ConnectionStrings:Peer "$(new_database peer)")
+      EXTRA_PIDS=(--pid "postgres=$PG_PID") ;;
+  esac
+  "${command[@]}" >> "$OUT/$system.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 240); do
+    if curl -fs -o /dev/null "$SERVER_URL/health/ready"; then return 0; fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "$system exited at start; see $OUT/$system.log" >&2; tail -20 "$OUT/$system.log" >&2; exit 1; fi
+    sleep 0.25
+  done
+  echo "$system was not ready within 60 s; see $OUT/$system.log" >&2
+  exit 1
+}
+
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+# simulate SYSTEM ARGS...: one simulator run against a fresh server; appends its JSON line to $RESULTS.
+simulate() {
+  local system="$1"; shift
+  start_server "$system"
+  local mode=api
+  [[ $system == ceiling ]] && mode=ceiling
+  local status=0
+  dotnet "$BENCH_DLL" --url "$SERVER_URL" --mode "$mode" --system "$system" --admin-key "$ADMIN_KEY" \
+    --pid "server=$SERVER_PID" "${EXTRA_PIDS[@]}" --json-out "$RESULTS" "$@" > "$OUT/simulator.out" 2>&1 || status=$?
+  grep -v '^{' "$OUT/simulator.out" | tee -a "$LOG" || true
+  stop_server
+  [[ $status == 0 ]] || log "warning: the simulator exited with $status for $system $*"
+}
+
+# tasks_for SYSTEM OVERLAP: tasks that keep SYSTEM busy for about TARGET_SECONDS at its last measured rate.
+tasks_for() {
+  local rate="${RATE[$1]}"
+  local n=$(( ${rate%.*} * TARGET_SECONDS / $2 ))
+  (( n < MIN_TASKS )) && n=$MIN_TASKS
+  echo "$n"
+}
+
+remember_rate() {
+  local rate
+  rate="$(tail -1 "$RESULTS" | jq -r '.cyclesPerSec // empty')"
+  [[ -n "$rate" ]] && RATE[$1]="$rate"
+  return 0
+}
+
+# ------------------------------------------------------------------------------------------------------- runs
+for system in ceiling dispatch-memory dispatch-postgres peer; do
+  first=1
+  for workers in "${WORKER_COUNTS[@]}"; do
+    tasks="$(tasks_for "$system" 1)"
+    log "== $system: $workers workers, overlap 1, $tasks tasks"
+    simulate "$system" --workers "$workers" --tasks "$tasks" --overlap 1 --wait-seconds "$WAIT_SECONDS"
+    remember_rate "$system"
+    seconds="$(tail -1 "$RESULTS" | jq -r '.cycleSeconds // 0')"
+    if [[ $first == 1 ]] && jq -e --argjson t "$TARGET_SECONDS" '(.cycleSeconds // $t) < $t / 2' <<< "$(tail -1 "$RESULTS")" > /dev/null; then
+      sed -i '$ d' "$RESULTS"
+      tasks="$(tasks_for "$system" 1)"
+      log "== $system: that run took only $seconds s; again with $tasks tasks"
+      simulate "$system" --workers "$workers" --tasks "$tasks" --overlap 1 --wait-seconds "$WAIT_SECONDS"
+      remember_rate "$system"
+    fi
+    first=0
+  done
+  tasks="$(tasks_for "$system" 3)"
+  log "== $system: $OVERLAP3_WORKERS workers, overlap 3, $tasks tasks"
+  simulate "$system" --workers "$OVERLAP3_WORKERS" --tasks "$tasks" --overlap 3 --wait-seconds "$WAIT_SECONDS"
+done
+
+for system in dispatch-memory dispatch-postgres peer; do
+  log "== $system: import of $IMPORT_TASKS tasks with 200-byte payloads"
+  simulate "$system" --import-only --workers 1 --tasks "$IMPORT_TASKS" --payload-bytes 200
+done
+
+# ----------------------------------------------------------------------------------------------------- report
+ELAPSED=$((SECONDS - START_SECONDS))
+CPU_MODEL="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)"
+MEMORY="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+dotnet "$BENCH_DLL" report --results "$RESULTS" --out "$REPORT_MD" --chart "$REPORT_PNG" --target-workers "$OVERLAP3_WORKERS" \
+  --meta "Date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --meta "Command=\`bench/run.sh $*\` (${ELAPSED} s in all; claim+submit phase sized to about $TARGET_SECONDS s per run)" \
+  --meta "Machine=$(nproc) cores ($CPU_MODEL), $MEMORY memory, $(uname -sr)" \
+  --meta "Software=.NET $(dotnet --version), $PG_VERSION, Dispatch at commit $COMMIT" \
+  --meta "Simulator=one process on the same machine: one HttpClient (SocketsHttpHandler, MaxConnectionsPerServer = workers), claims without projectId, each server fresh for each run" \
+  | tee -a "$LOG"
+log "Done in ${ELAPSED} s: $REPORT_MD, $REPORT_PNG, raw results in $RESULTS"

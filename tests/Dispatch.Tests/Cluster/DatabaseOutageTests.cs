@@ -1,0 +1,336 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Dispatch.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Dispatch.Tests.Cluster;
+
+/// <summary>
+/// PostgreSQL goes away for ten seconds under a steady load of claims and submits against one silo process (storage
+/// and clustering on PostgreSQL, as in production). While it is away, every call that needs storage answers
+/// <c>503 unavailable</c> problem+json with <c>Retry-After</c>: never a 500, never a hang, never a false success and
+/// never a false "no work". Once it is back the service recovers by itself within a bounded time, every lease and
+/// submission acknowledged before, during or after the outage is in storage, and the project can be finished.
+/// </summary>
+[Collection(ClusterFaultsCollection.Name)]
+public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelper output)
+{
+    private const int Tasks = 1000;
+    private const int WorkerCount = 6;
+    private const int LeaseSeconds = 60;
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly ConcurrentQueue<Call> _calls = new();
+    private readonly ConcurrentDictionary<string, (string WorkerId, string TaskId)> _granted = new();
+    private readonly ConcurrentDictionary<string, (string WorkerId, string TaskId, TimeSpan At)> _acked = new();
+    private readonly ConcurrentQueue<string> _unexpected = new();
+    private readonly ConcurrentQueue<string> _notes = new();
+    private readonly Stopwatch _clock = new();
+    private volatile bool _paced = true;
+    private volatile bool _stop;
+
+    private sealed record Call(string Op, string WorkerId, string? LeaseId, TimeSpan Start, TimeSpan End, Reply Reply);
+
+    [Fact]
+    public async Task DatabaseOutage_Answers503WithRetryAfter_NeverAFalseSuccess_AndRecoversByItself()
+    {
+        var total = Stopwatch.StartNew();
+        await using var cluster = new SiloCluster("outage", await postgres.CreateDatabaseAsync(), size: 1);
+        var failures = new List<string>();
+        try
+        {
+            await cluster.StartAllAsync();
+            output.WriteLine($"silo ready after {total.Elapsed.TotalSeconds:0.0} s: {cluster[0]}");
+
+            var suffix = Guid.NewGuid().ToString("N")[..8];
+            var ownerKey = (await cluster.ExpectAsync(0, HttpMethod.Post, "/v1/requesters", cluster.AdminKey, new { id = "req-" + suffix, name = "Outage" }, HttpStatusCode.Created))
+                ["apiKey"]!.GetValue<string>();
+            var projectId = "prj-" + suffix;
+            await cluster.ExpectAsync(0, HttpMethod.Post, "/v1/projects", ownerKey,
+                new { id = projectId, name = "Through an outage", overlap = 1, leaseSeconds = LeaseSeconds, maxAttempts = 10, reward = 0.01m }, HttpStatusCode.Created);
+            var json = new JsonArray(Enumerable.Range(0, Tasks).Select(i => (JsonNode)new JsonObject { ["id"] = $"t{i:0000}", ["payload"] = new JsonObject { ["n"] = i } }).ToArray());
+            var taskIds = (await cluster.ExpectAsync(0, HttpMethod.Post, $"/v1/projects/{projectId}/tasks", ownerKey, new JsonObject { ["tasks"] = json }, HttpStatusCode.OK))
+                ["ids"]!.AsArray().Select(i => i!.GetValue<string>()).ToList();
+            var workers = new List<CrowdWorker>();
+            for (var i = 0; i < WorkerCount; i++)
+            {
+                var id = $"w{i}-{suffix}";
+                var token = (await cluster.ExpectAsync(0, HttpMethod.Post, "/v1/workers", cluster.AdminKey, new { id }, HttpStatusCode.Created))["token"]!.GetValue<string>();
+                workers.Add(new CrowdWorker(id, token, 0));
+            }
+
+            // The load, and a readiness probe beside it.
+            _clock.Start();
+            var health = new ConcurrentQueue<(TimeSpan Start, TimeSpan End, int Status)>();
+            var load = workers.Select(w => Task.Run(() => WorkAsync(cluster, projectId, w))).ToList();
+            var probe = Task.Run(async () =>
+            {
+                while (!_stop)
+                {
+                    var start = _clock.Elapsed;
+                    var reply = await cluster.SendAsync(0, HttpMethod.Get, "/health/ready", null, null, CallTimeout);
+                    health.Enqueue((start, _clock.Elapsed, reply.Status));
+                    await Task.Delay(500);
+                }
+            });
+
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var stopBegin = _clock.Elapsed;
+            TimeSpan stopEnd, startBegin, startEnd;
+            try
+            {
+                await postgres.StopAsync();
+                stopEnd = _clock.Elapsed;
+                await Task.Delay(Outage);
+            }
+            finally
+            {
+                startBegin = _clock.Elapsed;
+                await postgres.StartAsync();
+                startEnd = _clock.Elapsed;
+            }
+
+            output.WriteLine($"PostgreSQL stopped at {stopBegin.TotalSeconds:0.0}-{stopEnd.TotalSeconds:0.0} s, started again at {startBegin.TotalSeconds:0.0}-{startEnd.TotalSeconds:0.0} s");
+
+            // Recovery: a claim and a submit that began after the restart succeed, and the silo is ready again.
+            var recovered = TimeSpan.Zero;
+            while (_clock.Elapsed - startEnd < RecoveryBound + TimeSpan.FromSeconds(5))
+            {
+                var calls = _calls.Where(c => c.Start >= startEnd).ToList();
+                var claimOk = calls.Where(c => c.Op == "claim" && c.Reply.Status == 201).Select(c => c.End).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+                var submitOk = calls.Where(c => c.Op == "submit" && c.Reply.Status == 200).Select(c => c.End).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+                var readyOk = health.Where(h => h.Start >= startEnd && h.Status == 200).Select(h => h.End).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+                if (claimOk != TimeSpan.MaxValue && submitOk != TimeSpan.MaxValue && readyOk != TimeSpan.MaxValue)
+                {
+                    recovered = new[] { claimOk, submitOk, readyOk }.Max() - startEnd;
+                    break;
+                }
+
+                await Task.Delay(200);
+            }
+
+            output.WriteLine(recovered > TimeSpan.Zero
+                ? $"recovered {recovered.TotalSeconds:0.0} s after PostgreSQL was back (claim 201, submit 200 and ready 200 seen)"
+                : $"NOT recovered within {(RecoveryBound + TimeSpan.FromSeconds(5)).TotalSeconds:0} s after PostgreSQL was back");
+            if (recovered == TimeSpan.Zero || recovered > RecoveryBound)
+            {
+                failures.Add($"the service did not recover by itself within {RecoveryBound.TotalSeconds:0} s of PostgreSQL's restart " +
+                    $"(recovered: {(recovered == TimeSpan.Zero ? "never" : recovered.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " s")}); " +
+                    $"last answers: {string.Join(" | ", _calls.Reverse().Take(3).Select(c => c.Reply.ToString()))}");
+            }
+
+            // Finish the project at full speed.
+            _paced = false;
+            var finish = Stopwatch.StartNew();
+            var finished = false;
+            while (finish.Elapsed < TimeSpan.FromSeconds(LeaseSeconds + 30) && !finished)
+            {
+                var project = await cluster.SendAsync(0, HttpMethod.Get, $"/v1/projects/{projectId}", cluster.AdminKey, null, CallTimeout);
+                finished = project.Status == 200 && project.Response!.Json["counts"]!["open"]!.GetValue<int>() == 0;
+                await Task.Delay(500);
+            }
+
+            _stop = true;
+            await Task.WhenAll(load.Append(probe));
+            output.WriteLine($"finish phase: {finish.Elapsed.TotalSeconds:0.0} s ({(finished ? "no open task left" : "OPEN TASKS LEFT")})");
+            if (!finished)
+            {
+                failures.Add($"the project could not be finished within {LeaseSeconds + 30} s after the recovery");
+            }
+
+            // What the calls saw, phase by phase.
+            string Phase(Call c) =>
+                c.End < stopBegin ? "before" :
+                c.Start >= stopEnd && c.End <= startBegin ? "outage" :
+                c.Start >= startEnd ? "after" : "edges";
+            foreach (var phase in new[] { "before", "edges", "outage", "after" })
+            {
+                var calls = _calls.Where(c => Phase(c) == phase).ToList();
+                var byStatus = calls.GroupBy(c => $"{c.Op} {(c.Reply.Answered ? c.Reply.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) + (c.Reply.ProblemType is { } t ? "/" + t : "") : "no answer (" + c.Reply.Fault + ")")}")
+                    .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} x{g.Count()}");
+                output.WriteLine($"{phase}: {calls.Count} calls: {string.Join(", ", byStatus)}");
+            }
+
+            var healthByPhase = health.GroupBy(h => h.End < stopBegin ? "before" : h.Start >= stopEnd && h.End <= startBegin ? "outage" : h.Start >= startEnd ? "after" : "edges")
+                .Select(g => $"{g.Key}: {string.Join(",", g.GroupBy(h => h.Status).Select(s => $"{s.Key} x{s.Count()}"))}");
+            output.WriteLine($"/health/ready: {string.Join("; ", healthByPhase)}");
+            var retryAfters = _calls.Where(c => c.Reply.Status == 503).GroupBy(c => c.Reply.RetryAfter ?? "(none)").Select(g => $"{g.Key} x{g.Count()}");
+            output.WriteLine($"Retry-After on 503s: {string.Join(", ", retryAfters)}");
+            var serverErrors = _calls.Where(c => c.Reply.Status >= 500).GroupBy(c => c.Reply.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} x{g.Count()}");
+            output.WriteLine($"calls: {_calls.Count}; faults injected: 1 PostgreSQL outage of {Outage.TotalSeconds:0} s; 5xx seen by status: {string.Join(", ", serverErrors.DefaultIfEmpty("none"))}");
+
+            // During the outage: only well-formed 503s; no 500, no hang, no false success, no false "no work".
+            var outage = _calls.Where(c => Phase(c) == "outage").ToList();
+            if (!outage.Any(c => c.Reply.Status == 503))
+            {
+                failures.Add("no call answered 503 during the outage: the load did not reach storage, so the test proved nothing");
+            }
+
+            foreach (var call in outage.Where(c => c.Reply.UnavailableShapeProblem() is not null).Take(10))
+            {
+                failures.Add($"during the outage, {call.Op} answered other than 503 unavailable with Retry-After " +
+                    $"({call.Start.TotalSeconds:0.0}-{call.End.TotalSeconds:0.0} s): {call.Reply.UnavailableShapeProblem()}");
+            }
+
+            // Anywhere: no 5xx but a well-formed 503, no hang.
+            foreach (var call in _calls.Where(c => Phase(c) != "outage" && ((c.Reply.Status >= 500 && c.Reply.UnavailableShapeProblem() is not null) || !c.Reply.Answered)).Take(10))
+            {
+                failures.Add($"{Phase(call)} (outside the outage window): {call.Op} ({call.Start.TotalSeconds:0.0}-{call.End.TotalSeconds:0.0} s): " +
+                    (call.Reply.Answered ? call.Reply.UnavailableShapeProblem() : call.Reply.ToString()));
+            }
+
+            var notReady = health.Where(h => h.Start >= stopEnd && h.End <= startBegin && h.Status == 200).ToList();
+            if (notReady.Count > 0)
+            {
+                failures.Add($"/health/ready answered 200 {notReady.Count} times while PostgreSQL was down");
+            }
+
+            failures.AddRange(_unexpected.Take(10).Select(u => "unexpected: " + u));
+
+            // Nothing acknowledged is lost; nothing answered 2xx that storage does not hold.
+            var views = new ConcurrentDictionary<string, JsonNode>();
+            await Parallel.ForEachAsync(taskIds, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (taskId, _) =>
+                views[taskId] = await cluster.ExpectAsync(0, HttpMethod.Get, $"/v1/projects/{projectId}/tasks/{taskId}", cluster.AdminKey, null, HttpStatusCode.OK));
+            var storedLeases = views.Values.SelectMany(v => v["leases"]!.AsArray()).ToDictionary(l => l!["leaseId"]!.GetValue<string>(), l => l!["state"]!.GetValue<string>());
+            var storedSubmissions = views.Values.SelectMany(v => v["submissions"]!.AsArray().Select(s => s!["result"]?["lease"]?.GetValue<string>())).ToHashSet();
+            var lostLeases = _granted.Keys.Where(l => !storedLeases.ContainsKey(l)).ToList();
+            var lostSubmissions = _acked.Where(a => !storedSubmissions.Contains(a.Key)).ToList();
+            failures.AddRange(lostLeases.Take(5).Select(l => $"a lease answered 201 is not in storage: {l} {_granted[l]}"));
+            failures.AddRange(lostSubmissions.Take(5).Select(a => $"a submit answered 200 is not in storage: lease {a.Key} {a.Value}"));
+            var unfinished = _granted.Keys.Where(l => storedLeases.TryGetValue(l, out var state) && state != "submitted").ToList();
+            failures.AddRange(unfinished.Take(5).Select(l => $"a lease answered 201 ended {storedLeases[l]}, not submitted: {l} {_granted[l]}"));
+            var unknownLeases = storedLeases.Keys.Count(l => !_granted.ContainsKey(l));
+
+            var exported = new List<JsonNode>();
+            string? after = null;
+            for (var page = 0; page < 20; page++)
+            {
+                var path = $"/v1/projects/{projectId}/results?limit=1000" + (after is null ? "" : "&after=" + Uri.EscapeDataString(after));
+                var body = await cluster.ExpectAsync(0, HttpMethod.Get, path, cluster.AdminKey, null, HttpStatusCode.OK);
+                exported.AddRange(body["items"]!.AsArray().Select(i => i!));
+                after = body["next"]?.GetValue<string>();
+                if (after is null)
+                {
+                    break;
+                }
+            }
+
+            var exportedLeases = exported.SelectMany(e => e["submissions"]!.AsArray().Select(s => s!["result"]?["lease"]?.GetValue<string>())).ToHashSet();
+            var notExported = _acked.Keys.Where(l => !exportedLeases.Contains(l)).ToList();
+            failures.AddRange(notExported.Take(5).Select(l => $"a submit answered 200 is not in the results export: lease {l} {_acked[l]}"));
+            var counts = (await cluster.ExpectAsync(0, HttpMethod.Get, $"/v1/projects/{projectId}", cluster.AdminKey, null, HttpStatusCode.OK))["counts"]!;
+            var actual = $"total {counts["total"]}, open {counts["open"]}, completed {counts["completed"]}, deadLettered {counts["deadLettered"]}, " +
+                $"activeLeases {counts["activeLeases"]}, submissions {counts["submissions"]}";
+            var expected = $"total {Tasks}, open 0, completed {Tasks}, deadLettered 0, activeLeases 0, submissions {storedSubmissions.Count}";
+            if (finished && actual != expected)
+            {
+                failures.Add($"project counts: expected {expected}; got {actual}");
+            }
+
+            if (finished && (exported.Count != Tasks || storedSubmissions.Count != Tasks))
+            {
+                failures.Add($"expected {Tasks} tasks exported with one submission each; exported {exported.Count}, stored submissions {storedSubmissions.Count}");
+            }
+
+            output.WriteLine($"leases: {_granted.Count} answered 201, {storedLeases.Count} stored ({string.Join(", ", storedLeases.Values.GroupBy(s => s).Select(g => $"{g.Key} {g.Count()}"))}), " +
+                $"{unknownLeases} stored but never answered 201; submits: {_acked.Count} answered 200, {storedSubmissions.Count} stored, {exported.Count} tasks exported");
+            output.WriteLine($"lost: {lostLeases.Count} leases, {lostSubmissions.Count} submissions, {notExported.Count} missing from the export; " +
+                $"acknowledged leases not submitted in the end: {unfinished.Count}");
+            foreach (var note in _notes.Take(10))
+            {
+                output.WriteLine("note: " + note);
+            }
+
+            output.WriteLine($"total: {total.Elapsed.TotalSeconds:0.0} s");
+        }
+        finally
+        {
+            _stop = true;
+            await postgres.StartAsync();
+            cluster.Report(output, maxLinesPerSilo: 20);
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} rule(s) broken:{Environment.NewLine}{string.Join(Environment.NewLine, failures.Take(30))}");
+    }
+
+    private async Task<Reply> CallAsync(SiloCluster cluster, string op, CrowdWorker worker, string? leaseId, string path, object body)
+    {
+        var start = _clock.Elapsed;
+        var reply = await cluster.SendAsync(0, HttpMethod.Post, path, worker.Token, body, CallTimeout);
+        _calls.Enqueue(new Call(op, worker.Id, leaseId, start, _clock.Elapsed, reply));
+        return reply;
+    }
+
+    /// <summary>Claims and submits until told to stop; paced (a few cycles a second) until the finish phase.</summary>
+    private async Task WorkAsync(SiloCluster cluster, string projectId, CrowdWorker worker)
+    {
+        while (!_stop)
+        {
+            var claim = await CallAsync(cluster, "claim", worker, null, $"/v1/workers/{worker.Id}/leases", new { projectId });
+            switch (claim.Status)
+            {
+                case 201:
+                    break;
+                case 204:
+                    if (_paced)
+                    {
+                        // Hundreds of tasks are open until the finish phase: "no work" is false while they are.
+                        _unexpected.Enqueue($"claim answered 204 while tasks were open, at {_clock.Elapsed.TotalSeconds:0.0} s: {claim}");
+                    }
+
+                    await Task.Delay(200);
+                    continue;
+                case 503:
+                case 0:
+                    await Task.Delay(500);
+                    continue;
+                default:
+                    _unexpected.Enqueue($"claim at {_clock.Elapsed.TotalSeconds:0.0} s: {claim}");
+                    await Task.Delay(500);
+                    continue;
+            }
+
+            var lease = claim.Response!.Json;
+            var leaseId = lease["leaseId"]!.GetValue<string>();
+            var taskId = lease["taskId"]!.GetValue<string>();
+            _granted[leaseId] = (worker.Id, taskId);
+            await Task.Delay(_paced ? 100 : 0);
+
+            var path = $"/v1/workers/{worker.Id}/leases/{leaseId}/submit";
+            var body = JsonNode.Parse($$"""{"result":{{FailoverCrowd.ResultJson(worker.Id, taskId, leaseId)}}}""")!;
+            var refused = false;
+            for (var attempt = 1; ; attempt++)
+            {
+                // Even when told to stop, a granted lease is submitted: the check afterwards expects every one submitted.
+                var submit = await CallAsync(cluster, "submit", worker, leaseId, path, body);
+                if (submit.Status == 200)
+                {
+                    _acked[leaseId] = (worker.Id, taskId, _clock.Elapsed);
+                    break;
+                }
+
+                if (submit.Status is 503 or 0 && attempt < 200)
+                {
+                    refused = true;
+                    await Task.Delay(500);
+                    continue;
+                }
+
+                if (submit.Status == 409 && submit.ProblemType == "lease-not-active" && refused)
+                {
+                    _notes.Enqueue($"a submit answered 503 (or nothing) and was stored nevertheless: lease {leaseId} of {worker.Id}/{taskId}: {submit}");
+                    break;
+                }
+
+                _unexpected.Enqueue($"submit of {worker.Id}/{taskId} (attempt {attempt}) at {_clock.Elapsed.TotalSeconds:0.0} s: {submit}");
+                break;
+            }
+
+            await Task.Delay(_paced ? 150 : 0);
+        }
+    }
+}
