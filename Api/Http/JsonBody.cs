@@ -22,6 +22,9 @@ public static class JsonBody
         MaxDepth = 64,
     };
 
+    private static IResult BodyRequired() =>
+        Problems.Validation("A JSON object body is required.", new Dictionary<string, string[]> { ["body"] = ["Must be a JSON object."] });
+
     public static async Task<Body<T>> ReadAsync<T>(HttpContext http, int maxBytes, bool allowEmpty = false)
         where T : class
     {
@@ -56,13 +59,13 @@ public static class JsonBody
 
         if (buffer.WrittenCount == 0)
         {
-            return allowEmpty ? new(null, null) : new(null, Problems.Validation("A JSON object body is required."));
+            return allowEmpty ? new(null, null) : new(null, BodyRequired());
         }
 
         try
         {
             var value = JsonSerializer.Deserialize<T>(buffer.WrittenSpan, Options);
-            return value is null ? new(null, Problems.Validation("A JSON object body is required.")) : new(value, null);
+            return value is null ? new(null, BodyRequired()) : new(value, null);
         }
         catch (JsonException e)
         {

@@ -29,6 +29,8 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
     private readonly ConcurrentDictionary<string, (string WorkerId, string TaskId, TimeSpan At)> _acked = new();
     private readonly ConcurrentQueue<string> _unexpected = new();
     private readonly ConcurrentQueue<string> _notes = new();
+    private readonly ConcurrentBag<string> _importedOk = [];
+    private readonly ConcurrentBag<string> _createdOk = [];
     private readonly Stopwatch _clock = new();
     private volatile bool _paced = true;
     private volatile bool _stop;
@@ -63,7 +65,18 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
                 workers.Add(new CrowdWorker(id, token, 0));
             }
 
-            // The load, and a readiness probe beside it.
+            // A lease held across the whole outage (heartbeated meanwhile), and a second project for imports.
+            var holderId = $"holder-{suffix}";
+            var holder = new CrowdWorker(holderId,
+                (await cluster.ExpectAsync(0, HttpMethod.Post, "/v1/workers", cluster.AdminKey, new { id = holderId }, HttpStatusCode.Created))["token"]!.GetValue<string>(), 0);
+            var heldLease = await cluster.ExpectAsync(0, HttpMethod.Post, $"/v1/workers/{holderId}/leases", holder.Token, new { projectId }, HttpStatusCode.Created);
+            var heldLeaseId = heldLease["leaseId"]!.GetValue<string>();
+            var heldTaskId = heldLease["taskId"]!.GetValue<string>();
+            _granted[heldLeaseId] = (holderId, heldTaskId);
+            var sideProjectId = "side-" + suffix;
+            await cluster.ExpectAsync(0, HttpMethod.Post, "/v1/projects", ownerKey, new { id = sideProjectId, name = "Imports through an outage" }, HttpStatusCode.Created);
+
+            // The load, a readiness probe and the side calls beside it.
             _clock.Start();
             var health = new ConcurrentQueue<(TimeSpan Start, TimeSpan End, int Status)>();
             var load = workers.Select(w => Task.Run(() => WorkAsync(cluster, projectId, w))).ToList();
@@ -77,6 +90,8 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
                     await Task.Delay(500);
                 }
             });
+
+            var side = Task.Run(() => SideAsync(cluster, ownerKey, sideProjectId, holder, heldLeaseId, suffix));
 
             await Task.Delay(TimeSpan.FromSeconds(3));
             var stopBegin = _clock.Elapsed;
@@ -123,8 +138,22 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
                     $"last answers: {string.Join(" | ", _calls.Reverse().Take(3).Select(c => c.Reply.ToString()))}");
             }
 
-            // Finish the project at full speed.
+            // The lease held across the outage is still there, and submittable.
             _paced = false;
+            await side;
+            var heldSubmit = await CallAsync(cluster, "submit", holder, heldLeaseId, $"/v1/workers/{holderId}/leases/{heldLeaseId}/submit",
+                JsonNode.Parse($$"""{"result":{{FailoverCrowd.ResultJson(holderId, heldTaskId, heldLeaseId)}}}""")!);
+            output.WriteLine($"the lease held (and heartbeated) across the outage, submitted after it: {heldSubmit.Status}");
+            if (heldSubmit.Status == 200)
+            {
+                _acked[heldLeaseId] = (holderId, heldTaskId, _clock.Elapsed);
+            }
+            else
+            {
+                failures.Add($"the lease held across the outage could not be submitted after it: {heldSubmit}");
+            }
+
+            // Finish the project at full speed.
             var finish = Stopwatch.StartNew();
             var finished = false;
             while (finish.Elapsed < TimeSpan.FromSeconds(LeaseSeconds + 30) && !finished)
@@ -205,6 +234,31 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
             failures.AddRange(unfinished.Take(5).Select(l => $"a lease answered 201 ended {storedLeases[l]}, not submitted: {l} {_granted[l]}"));
             var unknownLeases = storedLeases.Keys.Count(l => !_granted.ContainsKey(l));
 
+            var missingImports = new List<string>();
+            foreach (var taskId in _importedOk)
+            {
+                var task = await cluster.SendAsync(0, HttpMethod.Get, $"/v1/projects/{sideProjectId}/tasks/{taskId}", cluster.AdminKey, null, CallTimeout);
+                if (task.Status != 200)
+                {
+                    missingImports.Add($"{taskId}: {task}");
+                }
+            }
+
+            var missingWorkers = new List<string>();
+            foreach (var workerId in _createdOk)
+            {
+                var worker = await cluster.SendAsync(0, HttpMethod.Get, $"/v1/workers/{workerId}", cluster.AdminKey, null, CallTimeout);
+                if (worker.Status != 200)
+                {
+                    missingWorkers.Add($"{workerId}: {worker}");
+                }
+            }
+
+            failures.AddRange(missingImports.Take(5).Select(m => "an import answered 200 is not in storage: " + m));
+            failures.AddRange(missingWorkers.Take(5).Select(m => "a worker answered 201 is not in storage: " + m));
+            output.WriteLine($"side calls: {_importedOk.Count} imports and {_createdOk.Count} worker creations answered 2xx, " +
+                $"{missingImports.Count + missingWorkers.Count} of them missing from storage");
+
             var exported = new List<JsonNode>();
             string? after = null;
             for (var page = 0; page < 20; page++)
@@ -257,12 +311,56 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
         Assert.True(failures.Count == 0, $"{failures.Count} rule(s) broken:{Environment.NewLine}{string.Join(Environment.NewLine, failures.Take(30))}");
     }
 
-    private async Task<Reply> CallAsync(SiloCluster cluster, string op, CrowdWorker worker, string? leaseId, string path, object body)
+    private Task<Reply> CallAsync(SiloCluster cluster, string op, CrowdWorker worker, string? leaseId, string path, object body) =>
+        CallAsync(cluster, op, worker.Token, worker.Id, leaseId, path, body);
+
+    private async Task<Reply> CallAsync(SiloCluster cluster, string op, string bearer, string caller, string? leaseId, string path, object body)
     {
         var start = _clock.Elapsed;
-        var reply = await cluster.SendAsync(0, HttpMethod.Post, path, worker.Token, body, CallTimeout);
-        _calls.Enqueue(new Call(op, worker.Id, leaseId, start, _clock.Elapsed, reply));
+        var reply = await cluster.SendAsync(0, HttpMethod.Post, path, bearer, body, CallTimeout);
+        _calls.Enqueue(new Call(op, caller, leaseId, start, _clock.Elapsed, reply));
         return reply;
+    }
+
+    /// <summary>
+    /// Beside the crowd, once a second until the finish phase: an import into another project, a new worker, and a
+    /// heartbeat of a lease held across the whole outage. Each needs storage, so each must answer 503 while it is away.
+    /// </summary>
+    private async Task SideAsync(SiloCluster cluster, string ownerKey, string sideProjectId, CrowdWorker holder, string heldLeaseId, string suffix)
+    {
+        for (var n = 0; _paced && !_stop && n < 120; n++)
+        {
+            var taskId = $"s{n:000}";
+            var import = await CallAsync(cluster, "import", ownerKey, "owner", null, $"/v1/projects/{sideProjectId}/tasks",
+                JsonNode.Parse($$$"""{"tasks":[{"id":"{{{taskId}}}","payload":{"n":{{{n}}}}}]}""")!);
+            if (import.Status == 200)
+            {
+                _importedOk.Add(taskId);
+            }
+            else if (import.Status != 503)
+            {
+                _unexpected.Enqueue($"import at {_clock.Elapsed.TotalSeconds:0.0} s: {import}");
+            }
+
+            var workerId = $"late{n:000}-{suffix}";
+            var created = await CallAsync(cluster, "create-worker", cluster.AdminKey, "admin", null, "/v1/workers", new { id = workerId });
+            if (created.Status == 201)
+            {
+                _createdOk.Add(workerId);
+            }
+            else if (created.Status != 503)
+            {
+                _unexpected.Enqueue($"worker creation at {_clock.Elapsed.TotalSeconds:0.0} s: {created}");
+            }
+
+            var heartbeat = await CallAsync(cluster, "heartbeat", holder, heldLeaseId, $"/v1/workers/{holder.Id}/leases/{heldLeaseId}/heartbeat", new { extendSeconds = LeaseSeconds });
+            if (heartbeat.Status is not (200 or 503))
+            {
+                _unexpected.Enqueue($"heartbeat of a lease held across the outage at {_clock.Elapsed.TotalSeconds:0.0} s: {heartbeat}");
+            }
+
+            await Task.Delay(700);
+        }
     }
 
     /// <summary>Claims and submits until told to stop; paced (a few cycles a second) until the finish phase.</summary>

@@ -764,8 +764,9 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
         ];
         async Task CheckAsync(int t, string id)
         {
-            // "." and ".." are resolved by the client's URI rules before any server sees them.
-            if (ValidId.IsMatch(id) || id.Length == 0 || id is "." or "..")
+            // "." and ".." are resolved by the client's URI rules before any server sees them. A NUL in a path is
+            // refused by Kestrel itself with a bare 400 before any application code runs: out of Dispatch's reach.
+            if (ValidId.IsMatch(id) || id.Length == 0 || id is "." or ".." || id.Contains('\0'))
             {
                 return;
             }
