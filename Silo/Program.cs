@@ -2,7 +2,8 @@ using Dispatch.Api;
 using Dispatch.Silo;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings files sit beside the binary, so the host reads them from wherever it is started.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.AddDispatchSilo();
 builder.Services.AddOpenApi();

@@ -138,7 +138,8 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
                     $"last answers: {string.Join(" | ", _calls.Reverse().Take(3).Select(c => c.Reply.ToString()))}");
             }
 
-            // The lease held across the outage is still there, and submittable.
+            // The side calls go on a little after the recovery, then the lease held across the outage is submitted.
+            await Task.Delay(TimeSpan.FromSeconds(2));
             _paced = false;
             await side;
             var heldSubmit = await CallAsync(cluster, "submit", holder, heldLeaseId, $"/v1/workers/{holderId}/leases/{heldLeaseId}/submit",
@@ -219,6 +220,7 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
             }
 
             failures.AddRange(_unexpected.Take(10).Select(u => "unexpected: " + u));
+            failures.AddRange(cluster.UnexpectedExits());
 
             // Nothing acknowledged is lost; nothing answered 2xx that storage does not hold.
             var views = new ConcurrentDictionary<string, JsonNode>();

@@ -315,6 +315,15 @@ public sealed class SiloCluster : IAsyncDisposable
     public async Task<List<int>> ActivePortsAsync() =>
         [.. (await MembershipAsync()).Where(r => r.Status == nameof(SiloStatus.Active)).Select(r => r.Port).Order()];
 
+    /// <summary>
+    /// A failure for each silo that exited though the test did not stop or kill it (index in <paramref name="expectedGone"/>),
+    /// with its exit code and the end of its log.
+    /// </summary>
+    public IEnumerable<string> UnexpectedExits(params int[] expectedGone) =>
+        Enumerable.Range(0, Size)
+            .Where(i => !expectedGone.Contains(i) && _silos[i] is { HasExited: true })
+            .Select(i => $"silo {i} exited by itself (exit code {_silos[i]!.ExitCode}); nothing in the test stopped it.{Environment.NewLine}{_silos[i]!.LogTail(15)}");
+
     /// <summary>Writes each silo's log path and its warnings and errors (a few) to <paramref name="output"/>.</summary>
     public void Report(ITestOutputHelper output, int maxLinesPerSilo = 12)
     {

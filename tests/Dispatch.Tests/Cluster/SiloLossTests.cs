@@ -64,6 +64,7 @@ public sealed class SiloLossTests(PostgresServer postgres, ITestOutputHelper out
                 failures.Add("the crowd did not finish within 120 s of its start");
             }
 
+            failures.AddRange(cluster.UnexpectedExits(Victim));
             failures.AddRange(await SurvivorsReadyAsync(cluster, [Victim]));
             failures.AddRange(await crowd.VerifyAsync(0, taskIds, Overlap, MaxAttempts, output));
             output.WriteLine($"total: {clock.Elapsed.TotalSeconds:0.0} s");
@@ -173,6 +174,7 @@ public sealed class SiloLossTests(PostgresServer postgres, ITestOutputHelper out
 
             // A clean stop loses no lease: none expired, none failed.
             failures.AddRange(crowd.ExpiredOnSubmit.Take(5).Select(e => "a lease expired across a clean stop: " + e));
+            failures.AddRange(cluster.UnexpectedExits());
             failures.AddRange(await SurvivorsReadyAsync(cluster, []));
             var allWorkers = workers.Concat(holders).ToList();
             failures.AddRange(await crowd.VerifyAsync(0, taskIds, Overlap, MaxAttempts, output, allWorkers));
