@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Providers.Streams.Common;
 using Orleans.Streams;
 
@@ -42,6 +43,8 @@ public static class EventsApi
             return Problems.RateLimited($"At most {slots.PerCaller} event streams may be open at once per caller.");
         }
 
+        var interest = http.RequestServices.GetRequiredService<IEventInterest>();
+        await interest.ListenAsync(projectId);
         var events = Channel.CreateBounded<(DispatchEvent Event, string Id)>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
         var sequence = 0L;
         var stream = client.GetStreamProvider(EventStreams.Provider).GetStream<DispatchEvent>(EventStreams.ProjectNamespace, projectId);
@@ -53,7 +56,7 @@ public static class EventsApi
 
         try
         {
-            await WriteAsync(http, events.Reader);
+            await WriteAsync(http, events.Reader, () => interest.ListenAsync(projectId));
         }
         finally
         {
@@ -63,8 +66,9 @@ public static class EventsApi
         return TypedResults.Empty;
     }
 
-    private static async Task WriteAsync(HttpContext http, ChannelReader<(DispatchEvent Event, string Id)> events)
+    private static async Task WriteAsync(HttpContext http, ChannelReader<(DispatchEvent Event, string Id)> events, Func<Task> renewInterest)
     {
+        var renewAt = DateTime.UtcNow.AddSeconds(IEventInterest.RenewSeconds);
         var response = http.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
@@ -91,6 +95,11 @@ public static class EventsApi
 
                 await response.Body.WriteAsync(Encoding.UTF8.GetBytes(frame), aborted);
                 await response.Body.FlushAsync(aborted);
+                if (DateTime.UtcNow >= renewAt)
+                {
+                    renewAt = DateTime.UtcNow.AddSeconds(IEventInterest.RenewSeconds);
+                    await renewInterest();
+                }
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)

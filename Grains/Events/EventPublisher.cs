@@ -9,10 +9,16 @@ namespace Dispatch.Grains.Events;
 /// Publishes a grain's events without making the caller wait for delivery: events describe what storage already
 /// holds, so a lost event never loses data, and a claim or submit does not pay for its listeners.
 /// </summary>
-public sealed partial class EventPublisher(IClusterClient client, WorkAvailability availability, ILogger<EventPublisher> logger)
+public sealed partial class EventPublisher(IClusterClient client, WorkAvailability availability, EventInterest interest, ILogger<EventPublisher> logger)
 {
-    public void Publish(DispatchEvent @event) =>
-        Send(Provider.GetStream<DispatchEvent>(EventStreams.ProjectNamespace, @event.ProjectId).OnNextAsync(@event), @event.Type);
+    /// <summary>Sends the event to the project's stream, unless nobody reads that project's events.</summary>
+    public void Publish(DispatchEvent @event)
+    {
+        if (interest.IsListened(@event.ProjectId))
+        {
+            Send(Provider.GetStream<DispatchEvent>(EventStreams.ProjectNamespace, @event.ProjectId).OnNextAsync(@event), @event.Type);
+        }
+    }
 
     /// <summary>Tells every silo that work may be free in the project; this silo learns it at once.</summary>
     public void SignalWork(string projectId)
