@@ -11,7 +11,8 @@
 #   DISPATCH_ADMIN_KEY   admin key, at least 16 characters (default: a random one, printed).
 #   DISPATCH_CLUSTER_ID  Orleans cluster id (default: dispatch-local); DISPATCH_SERVICE_ID service id (default: dispatch).
 #   DISPATCH_NO_BUILD=1  skip `dotnet build -c Release Silo`.
-# Logs and pids go to ./.cluster/ (silo-<i>.log, silo-<i>.pid).
+#   DISPATCH_PORT_OFFSET added to every port (default 0), to run beside another cluster on one machine.
+#   DISPATCH_STATE_DIR   where logs and pids go (default: ./.cluster/): silo-<i>.log, silo-<i>.pid.
 set -euo pipefail
 
 count="${1:-3}"
@@ -26,7 +27,7 @@ if [[ -z "${DISPATCH_DB:-}" ]]; then
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-state="$root/.cluster"
+state="${DISPATCH_STATE_DIR:-$root/.cluster}"
 mkdir -p "$state"
 admin_key="${DISPATCH_ADMIN_KEY:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 if (( ${#admin_key} < 16 )); then
@@ -35,6 +36,11 @@ if (( ${#admin_key} < 16 )); then
 fi
 
 cluster_id="${DISPATCH_CLUSTER_ID:-dispatch-local}"
+offset="${DISPATCH_PORT_OFFSET:-0}"
+if ! [[ "$offset" =~ ^[0-9]{1,4}$ ]]; then
+  echo "DISPATCH_PORT_OFFSET must be a number from 0 to 9999." >&2
+  exit 2
+fi
 service_id="${DISPATCH_SERVICE_ID:-dispatch}"
 
 if [[ "${DISPATCH_NO_BUILD:-0}" != "1" ]]; then
@@ -61,12 +67,14 @@ stop_all() {
   rm -f "$state"/silo-*.pid
   echo "stopped."
 }
-trap stop_all INT TERM EXIT
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
 
 for (( i = 0; i < count; i++ )); do
-  silo_port=$((11111 + i))
-  gateway_port=$((30000 + i))
-  http_port=$((5081 + i))
+  silo_port=$((11111 + offset + i))
+  gateway_port=$((30000 + offset + i))
+  http_port=$((5081 + offset + i))
   log="$state/silo-$i.log"
   dotnet "$dll" \
     --Dispatch:AdminKey "$admin_key" \
@@ -87,7 +95,7 @@ done
 
 # Wait (bounded) until every silo answers ready, or one of them exits.
 for (( i = 0; i < count; i++ )); do
-  http_port=$((5081 + i))
+  http_port=$((5081 + offset + i))
   ready=0
   for (( attempt = 0; attempt < 120; attempt++ )); do
     if ! kill -0 "${pids[$i]}" 2>/dev/null; then

@@ -34,7 +34,14 @@ public interface ITaskQueueGrain : IGrainWithStringKey
     [Alias("Claim")]
     Task<LeaseGrant?> ClaimAsync(string workerId);
 
-    /// <summary>Takes in what tasks now look like (after an import or any transition); older versions are ignored.</summary>
+    /// <summary>Takes in tasks just imported; tasks the shard already knows are ignored, so a retried import is harmless.</summary>
+    [Alias("Imported")]
+    Task ImportedAsync(ImmutableArray<TaskSnapshot> tasks);
+
+    /// <summary>
+    /// Takes in what a task now looks like after a transition; older versions are ignored, and news of a task the
+    /// shard does not know is checked against storage rather than believed.
+    /// </summary>
     [Alias("Update")]
     Task UpdateAsync(ImmutableArray<TaskSnapshot> tasks);
 

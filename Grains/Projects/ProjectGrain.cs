@@ -137,7 +137,7 @@ public sealed class ProjectGrain(
         await Task.WhenAll(outcome.Tasks
             .Where(t => t.State == TaskState.Open)
             .GroupBy(t => t.Shard)
-            .Select(shard => QueueShard(shard.Key).UpdateAsync([.. shard.Select(t => new TaskSnapshot(t.TaskId, t.Created ? 1 : 0, TaskState.Open, t.Priority, t.Sequence, 0, 0, freeSlots, [], null))])));
+            .Select(shard => QueueShard(shard.Key).ImportedAsync([.. shard.Select(t => new TaskSnapshot(t.TaskId, t.Created ? 1 : 0, TaskState.Open, t.Priority, t.Sequence, 0, 0, freeSlots, [], null))])));
 
         var created = outcome.Tasks.Count(t => t.Created);
         if (created > 0)

@@ -23,6 +23,9 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     private string _taskId = "";
     private TaskRecord? _task;
     private IGrainTimer? _expiryTimer;
+    private IGrainTimer? _shardRetry;
+
+    private static readonly TimeSpan ShardRetryPeriod = TimeSpan.FromSeconds(2);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -159,14 +162,40 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
     }
 
+    /// <summary>
+    /// Tells the shard what the task looks like now. The change is stored already, so a shard that cannot be reached
+    /// (its silo just died) must not fail the caller's call: the task keeps telling it until it hears.
+    /// </summary>
     private async Task TellShardAsync(ProjectInfo project)
     {
         var shard = GrainFactory.GetGrain<ITaskQueueGrain>(Keys.QueueShard(_projectId, _task!.Shard));
-        await shard.UpdateAsync([TaskSnapshots.Of(_task, project.Overlap)]);
+        try
+        {
+            await shard.UpdateAsync([TaskSnapshots.Of(_task, project.Overlap)]);
+            _shardRetry?.Dispose();
+            _shardRetry = null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogShardNotTold(logger, e, _projectId, _taskId);
+            _shardRetry ??= this.RegisterGrainTimer(
+                _ => TellShardAsync(project),
+                new GrainTimerCreationOptions { DueTime = ShardRetryPeriod, Period = ShardRetryPeriod, KeepAlive = true });
+        }
     }
 
-    private Task TellWorkersAsync(IEnumerable<LeaseRecord> endedLeases) =>
-        Task.WhenAll(endedLeases.Select(l => GrainFactory.GetGrain<IWorkerGrain>(l.WorkerId).LeaseEndedAsync(l.LeaseId)));
+    /// <summary>Best effort: a worker that misses this forgets the lease anyway once its deadline has passed.</summary>
+    private async Task TellWorkersAsync(IEnumerable<LeaseRecord> endedLeases)
+    {
+        try
+        {
+            await Task.WhenAll(endedLeases.Select(l => GrainFactory.GetGrain<IWorkerGrain>(l.WorkerId).LeaseEndedAsync(l.LeaseId)));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogWorkerNotTold(logger, e, _projectId, _taskId);
+        }
+    }
 
     private void ScheduleExpiry()
     {
@@ -210,4 +239,10 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Lease {LeaseId} of task {ProjectId}/{TaskId} expired")]
     private static partial void LogLeaseExpired(ILogger logger, string leaseId, string projectId, string taskId);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Task {ProjectId}/{TaskId} could not tell its queue shard of a change; it will try again")]
+    private static partial void LogShardNotTold(ILogger logger, Exception exception, string projectId, string taskId);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Task {ProjectId}/{TaskId} could not tell a worker that its lease ended")]
+    private static partial void LogWorkerNotTold(ILogger logger, Exception exception, string projectId, string taskId);
 }

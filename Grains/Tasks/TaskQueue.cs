@@ -40,6 +40,9 @@ public sealed class TaskQueue
         Counts = snapshot.Counts;
     }
 
+    /// <summary>Whether the shard holds this task, or completed it lately.</summary>
+    public bool Knows(string taskId) => _entries.ContainsKey(taskId) || _recentlyCompleted.Contains(taskId);
+
     /// <summary>Takes in a task's snapshot unless a newer one is already known.</summary>
     public void Apply(TaskSnapshot snapshot)
     {

@@ -25,13 +25,15 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
 
     private readonly TaskQueue _queue = new();
     private string _projectId = "";
+    private int? _overlap;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var (projectId, shard) = Keys.Split(this.GetPrimaryKeyString());
         _projectId = projectId;
         var project = await projects.GetAsync(projectId);
-        var snapshot = await taskStore.LoadShardAsync(projectId, int.Parse(shard, CultureInfo.InvariantCulture), project?.Overlap, cancellationToken);
+        _overlap = project?.Overlap;
+        var snapshot = await taskStore.LoadShardAsync(projectId, int.Parse(shard, CultureInfo.InvariantCulture), _overlap, cancellationToken);
         _queue.Load(snapshot);
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = SweepPeriod, Period = SweepPeriod, Interleave = true });
     }
@@ -80,7 +82,7 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
         return null;
     }
 
-    public Task UpdateAsync(ImmutableArray<TaskSnapshot> tasks)
+    public Task ImportedAsync(ImmutableArray<TaskSnapshot> tasks)
     {
         foreach (var task in tasks)
         {
@@ -88,6 +90,23 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
         }
 
         return Task.CompletedTask;
+    }
+
+    public async Task UpdateAsync(ImmutableArray<TaskSnapshot> tasks)
+    {
+        foreach (var task in tasks)
+        {
+            if (_queue.Knows(task.TaskId))
+            {
+                _queue.Apply(task);
+            }
+            else if (await taskStore.GetAsync(_projectId, task.TaskId) is { } stored)
+            {
+                // Late news of a task this activation never loaded (it reloaded after the news was sent):
+                // what storage says now is the truth, whatever the news said.
+                _queue.Apply(TaskSnapshots.Of(stored, _overlap));
+            }
+        }
     }
 
     public Task<ProjectCounts> GetCountsAsync() => Task.FromResult(_queue.Counts);

@@ -30,6 +30,12 @@ public sealed class WorkerGrain(
     private readonly Dictionary<string, LeaseGrant> _active = new(StringComparer.Ordinal);
     private WorkerTotals _totals = WorkerTotals.Zero;
 
+    // Set when a submit failed without an answer: the task may have stored it, so the sums are read again.
+    private bool _totalsUnsure;
+
+    /// <summary>A lease this long past its deadline has surely been expired by its task, even if the news was lost.</summary>
+    private static readonly TimeSpan ForgetAfterDeadline = TimeSpan.FromSeconds(5);
+
     private string WorkerId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -70,7 +76,17 @@ public sealed class WorkerGrain(
         return Result<WorkerView>.Ok(View());
     }
 
-    public Task<WorkerView?> GetAsync() => Task.FromResult(state.State.Exists ? View() : null);
+    public async Task<WorkerView?> GetAsync()
+    {
+        if (!state.State.Exists)
+        {
+            return null;
+        }
+
+        await EnsureTotalsAsync();
+        ForgetLeasesPastDeadline();
+        return View();
+    }
 
     public Task<bool> HasTokenAsync(byte[] tokenHash) =>
         Task.FromResult(state.State.Exists && CryptographicOperations.FixedTimeEquals(state.State.TokenHash, tokenHash));
@@ -117,6 +133,7 @@ public sealed class WorkerGrain(
             return Result<LeaseGrant?>.Fail(ErrorKind.WorkerBlocked, $"Worker '{WorkerId}' is blocked.");
         }
 
+        ForgetLeasesPastDeadline();
         if (_active.Count >= state.State.MaxActiveLeases)
         {
             return Result<LeaseGrant?>.Fail(ErrorKind.Conflict, $"Worker '{WorkerId}' already holds {_active.Count} active leases, its maximum.");
@@ -172,7 +189,21 @@ public sealed class WorkerGrain(
 
     public async Task<Result<SubmitReceipt>> SubmitAsync(string leaseId, string resultJson)
     {
-        var result = await OnLeaseAsync(leaseId, (task, lease) => task.SubmitAsync(lease, WorkerId, resultJson));
+        await EnsureTotalsAsync();
+        Result<SubmitReceipt> result;
+        try
+        {
+            result = await OnLeaseAsync(leaseId, (task, lease) => task.SubmitAsync(lease, WorkerId, resultJson));
+        }
+        catch
+        {
+            _totalsUnsure = true;
+            throw;
+        }
+
+        // "Already submitted" may be an earlier attempt whose answer was lost (even by an activation of this worker
+        // on a silo that died): the sums are read again rather than trusted.
+        _totalsUnsure |= result.Error == ErrorKind.LeaseNotActive;
         if (result.IsSuccess && await projects.GetAsync(result.Value!.ProjectId) is { } project)
         {
             var receipt = result.Value;
@@ -224,6 +255,24 @@ public sealed class WorkerGrain(
         }
 
         return result;
+    }
+
+    private async Task EnsureTotalsAsync()
+    {
+        if (_totalsUnsure)
+        {
+            _totals = await taskStore.GetWorkerTotalsAsync(WorkerId);
+            _totalsUnsure = false;
+        }
+    }
+
+    private void ForgetLeasesPastDeadline()
+    {
+        var cutoff = time.GetUtcNow() - ForgetAfterDeadline;
+        foreach (var lease in _active.Values.Where(l => l.ExpiresAt < cutoff).ToList())
+        {
+            _active.Remove(lease.LeaseId);
+        }
     }
 
     /// <summary>Suspends the skills the project's quality rule finds this worker no longer good enough at.</summary>

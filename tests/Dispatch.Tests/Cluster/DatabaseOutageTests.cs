@@ -113,7 +113,7 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
 
             // Recovery: a claim and a submit that began after the restart succeed, and the silo is ready again.
             var recovered = TimeSpan.Zero;
-            while (_clock.Elapsed - startEnd < RecoveryBound + TimeSpan.FromSeconds(5))
+            while (_clock.Elapsed - startEnd < RecoveryBound + TimeSpan.FromSeconds(5) && !cluster[0]!.HasExited)
             {
                 var calls = _calls.Where(c => c.Start >= startEnd).ToList();
                 var claimOk = calls.Where(c => c.Op == "claim" && c.Reply.Status == 201).Select(c => c.End).DefaultIfEmpty(TimeSpan.MaxValue).Min();
@@ -157,7 +157,7 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
             // Finish the project at full speed.
             var finish = Stopwatch.StartNew();
             var finished = false;
-            while (finish.Elapsed < TimeSpan.FromSeconds(LeaseSeconds + 30) && !finished)
+            while (finish.Elapsed < TimeSpan.FromSeconds(LeaseSeconds + 30) && !finished && !cluster[0]!.HasExited)
             {
                 var project = await cluster.SendAsync(0, HttpMethod.Get, $"/v1/projects/{projectId}", cluster.AdminKey, null, CallTimeout);
                 finished = project.Status == 200 && project.Response!.Json["counts"]!["open"]!.GetValue<int>() == 0;
@@ -167,6 +167,10 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
             _stop = true;
             await Task.WhenAll(load.Append(probe));
             output.WriteLine($"finish phase: {finish.Elapsed.TotalSeconds:0.0} s ({(finished ? "no open task left" : "OPEN TASKS LEFT")})");
+            if (cluster.UnexpectedExits().ToList() is { Count: > 0 } exits)
+            {
+                throw new Xunit.Sdk.XunitException(string.Join(Environment.NewLine, exits));
+            }
             if (!finished)
             {
                 failures.Add($"the project could not be finished within {LeaseSeconds + 30} s after the recovery");

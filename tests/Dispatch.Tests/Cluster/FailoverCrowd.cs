@@ -23,7 +23,8 @@ public sealed record AckedSubmission(string LeaseId, string TaskId, string Worke
 /// granted lease and every acknowledged submission is recorded so that a test can check afterwards that nothing
 /// acknowledged was lost.
 /// </summary>
-public sealed class FailoverCrowd(SiloCluster cluster, string projectId, IReadOnlyList<CrowdWorker> workers, TimeSpan deadline)
+/// <param name="thinkTime">How long a worker holds each lease before it submits (a person labelling); zero by default.</param>
+public sealed class FailoverCrowd(SiloCluster cluster, string projectId, IReadOnlyList<CrowdWorker> workers, TimeSpan deadline, TimeSpan thinkTime = default)
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(20);
 
@@ -106,7 +107,7 @@ public sealed class FailoverCrowd(SiloCluster cluster, string projectId, IReadOn
     /// <summary>The figures of the run, one line each.</summary>
     public IEnumerable<string> Figures()
     {
-        yield return $"crowd: {workers.Count} workers, {Elapsed.TotalSeconds:0.0} s, {Calls} calls, {Leases.Count} leases granted, {Acked.Count} submits acknowledged";
+        yield return $"crowd: {workers.Count} workers (think time {thinkTime.TotalMilliseconds:0} ms), {Elapsed.TotalSeconds:0.0} s, {Calls} calls, {Leases.Count} leases granted, {Acked.Count} submits acknowledged";
         yield return $"calls without answer: {_faults.Values.Sum()} ({Join(_faults)})";
         yield return $"answers: {Join(_answers)}";
         yield return $"5xx seen by status: {(ServerErrors.Any() ? string.Join(", ", ServerErrors.Select(e => $"{e.Status} x{e.Count}")) : "none")}";
@@ -223,6 +224,11 @@ public sealed class FailoverCrowd(SiloCluster cluster, string projectId, IReadOn
             var leaseId = body["leaseId"]!.GetValue<string>();
             var taskId = body["taskId"]!.GetValue<string>();
             Leases.Add(new GrantedLease(leaseId, taskId, worker.Id, claim.Silo, Elapsed));
+            if (thinkTime > TimeSpan.Zero)
+            {
+                await Task.Delay(thinkTime, CancellationToken.None);
+            }
+
             await SubmitAsync(worker, leaseId, taskId, deadlineToken);
         }
     }

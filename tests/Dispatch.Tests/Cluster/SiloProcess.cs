@@ -139,7 +139,6 @@ public sealed class SiloProcess : IAsyncDisposable
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = false,
             UseShellExecute = false,
         };
         start.ArgumentList.Add(SiloDll);
@@ -280,7 +279,7 @@ public sealed class SiloProcess : IAsyncDisposable
             string.Join(Environment.NewLine, all.TakeLast(lines));
     }
 
-    /// <summary>The log lines that hold <paramref name="text"/> (case-insensitive), at most <paramref name="max"/>.</summary>
+    /// <summary>The log lines that <paramref name="match"/> accepts, at most <paramref name="max"/>.</summary>
     public IReadOnlyList<string> LogLines(Func<string, bool> match, int max = 20) => ReadLog().Where(match).Take(max).ToList();
 
     /// <summary>Warnings, errors and exception lines of the log, for a test's report.</summary>
