@@ -32,7 +32,10 @@ public interface ITaskGrain : IGrainWithStringKey
     [Alias("Retry")]
     Task<Result<TaskView>> RetryAsync();
 
-    /// <summary>Activates the task so that leases overdue in storage expire (after a restart or a lost silo).</summary>
+    /// <summary>
+    /// Activates the task so that leases overdue in storage expire (after a restart or a lost silo), and tells the
+    /// task's shard what the task looks like now.
+    /// </summary>
     [Alias("Poke")]
     Task PokeAsync();
 }

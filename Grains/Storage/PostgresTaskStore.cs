@@ -111,7 +111,11 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
 
     public async Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(PostgresTaskSql.LoadShard);
+        // One snapshot for both statements: counts taken a moment after the tasks would count twice a change that
+        // commits in between (once in the counts, once more when the task's news of it arrives).
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await using var command = new NpgsqlCommand(PostgresTaskSql.LoadShard, connection, transaction);
         command.Parameters.AddWithValue("project", projectId);
         command.Parameters.AddWithValue("shard", shard);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

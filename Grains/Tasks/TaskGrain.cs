@@ -108,7 +108,17 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         return await DecideAsync(TaskLifecycle.Retry(_task!), project, () => _task!.ToView());
     }
 
-    public Task PokeAsync() => Task.CompletedTask;
+    /// <summary>
+    /// Activating the task expired its overdue leases; the shard that asked may also have missed news the task stored
+    /// just before a silo died, so it hears what the task looks like now.
+    /// </summary>
+    public async Task PokeAsync()
+    {
+        if (await SettingsAsync() is { } project)
+        {
+            await TellShardAsync(project);
+        }
+    }
 
     private async Task<ProjectInfo?> SettingsAsync() => _task is null ? null : await projects.GetAsync(_projectId);
 
