@@ -21,7 +21,7 @@ public static class SiloHostExtensions
                 silo.UseAdoNetClustering(o =>
                 {
                     o.Invariant = DispatchSiloBuilderExtensions.PostgresInvariant;
-                    o.ConnectionString = config.GetConnectionString("Dispatch");
+                    o.ConnectionString = DispatchSiloBuilderExtensions.BoundPool(config.GetConnectionString("Dispatch"));
                 });
                 silo.Configure<ClusterOptions>(o =>
                 {
