@@ -59,6 +59,7 @@ public static class DispatchSiloBuilderExtensions
         if (options.Storage == StorageMode.Postgres)
         {
             builder.Services.TryAddSingleton(_ => NpgsqlDataSource.Create(options.ConnectionString!));
+            builder.Services.TryAddSingleton<PostgresWriteBatcher>();
             builder.Services.TryAddSingleton<ITaskStore, PostgresTaskStore>();
             builder.AddAdoNetGrainStorage(StorageNames.Grains, o =>
             {

@@ -56,13 +56,14 @@ internal static class PostgresTaskSql
         ORDER BY submitted_at, worker_id;
         """;
 
-    // One command, so one round trip and one implicit transaction. A completing change first takes the project's
-    // completion lock (held to commit), so completions of a project commit in the order of their sequence and
-    // timestamps: an export reader following the cursor can never pass a completion that commits later.
+    // A completing change first takes the project's completion lock (held to commit), so completions of a project
+    // commit in the order of their sequence and timestamps: an export reader following the cursor can never pass a
+    // completion that commits later.
+    public const string LockCompletions = "SELECT pg_advisory_xact_lock(hashtext('dispatch-completion:' || @project))";
+
     // Every part of the change reads from the versioned UPDATE, so when the version no longer matches nothing at
     // all is written and no row comes back.
     public const string Save = """
-        SELECT pg_advisory_xact_lock(hashtext('dispatch-completion:' || @project)) WHERE @completes;
         WITH task AS (
             UPDATE dispatch_tasks
             SET version = version + 1,

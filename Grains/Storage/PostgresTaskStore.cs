@@ -9,7 +9,7 @@ using NpgsqlTypes;
 namespace Dispatch.Grains.Storage;
 
 /// <summary>The production store: Dispatch's own tables on PostgreSQL (see Postgres/Migrations).</summary>
-public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
+public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresWriteBatcher writes) : ITaskStore
 {
     public async Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -71,15 +71,22 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
 
     public async Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(PostgresTaskSql.Save);
-        var p = command.Parameters;
+        var commands = new List<NpgsqlBatchCommand>(2);
+        if (change.Completes)
+        {
+            var lockCompletions = new NpgsqlBatchCommand(PostgresTaskSql.LockCompletions);
+            lockCompletions.Parameters.AddWithValue("project", projectId);
+            commands.Add(lockCompletions);
+        }
+
+        var save = new NpgsqlBatchCommand(PostgresTaskSql.Save);
+        var p = save.Parameters;
         p.AddWithValue("project", projectId);
         p.AddWithValue("task", taskId);
         p.AddWithValue("expected", expectedVersion);
         p.AddWithValue("state", (short)change.State);
         p.AddWithValue("failed", change.FailedAttempts);
         p.AddWithValue("completes", change.Completes);
-        p.AddWithValue("now", now.UtcDateTime);
 
         var lease = change.NewLease;
         p.AddWithValue("has_lease", lease is not null);
@@ -101,12 +108,9 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource) : ITaskStore
         p.Add(new NpgsqlParameter("sub_correct", NpgsqlDbType.Boolean) { Value = (object?)submission?.Correct ?? DBNull.Value });
         p.Add(new NpgsqlParameter("sub_reward", NpgsqlDbType.Numeric) { Value = (object?)submission?.Reward ?? DBNull.Value });
         p.AddWithValue("sub_skills", submission?.Skills.ToArray() ?? []);
+        commands.Add(save);
 
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? reader.GetInt64(0)
-            : throw new TaskVersionConflictException(projectId, taskId);
+        return await writes.WriteAsync(commands, change.Completes ? projectId : null) ?? throw new TaskVersionConflictException(projectId, taskId);
     }
 
     public async Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, CancellationToken cancellationToken = default)
