@@ -73,9 +73,24 @@ public sealed class AdminAndRequesterApiTests_Postgres(PostgresServer postgres, 
 }
 
 /// <summary>One memory-mode host shared by the tests of a class.</summary>
-public sealed class MemoryApiHost : IAsyncLifetime
+public class MemoryApiHost : IAsyncLifetime
 {
-    public DispatchApiFactory Factory { get; } = DispatchApiFactory.ForMemory();
+    public MemoryApiHost()
+        : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <param name="settings">More host settings, for suites that need them.</param>
+    protected MemoryApiHost(IReadOnlyDictionary<string, string> settings)
+    {
+        Factory = DispatchApiFactory.ForMemory();
+        foreach (var (key, value) in settings)
+        {
+            Factory.Settings[key] = value;
+        }
+    }
+
+    public DispatchApiFactory Factory { get; }
 
     public Task InitializeAsync()
     {
@@ -90,10 +105,19 @@ public sealed class MemoryApiHost : IAsyncLifetime
 /// One postgres-mode host shared by the tests of a class, on a fresh database of the collection's server. It starts
 /// on first use because a class fixture cannot take the collection fixture in its constructor.
 /// </summary>
-public sealed class PostgresApiHost : IAsyncLifetime
+public class PostgresApiHost : IAsyncLifetime
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly IReadOnlyDictionary<string, string> _settings;
     private DispatchApiFactory? _factory;
+
+    public PostgresApiHost()
+        : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <param name="settings">More host settings, for suites that need them.</param>
+    protected PostgresApiHost(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
     public async Task<DispatchApiFactory> GetAsync(PostgresServer server)
     {
@@ -103,7 +127,13 @@ public sealed class PostgresApiHost : IAsyncLifetime
             if (_factory is null)
             {
                 var connectionString = await server.CreateDatabaseAsync();
-                _factory = DispatchApiFactory.ForPostgres(connectionString).Start();
+                var factory = DispatchApiFactory.ForPostgres(connectionString);
+                foreach (var (key, value) in _settings)
+                {
+                    factory.Settings[key] = value;
+                }
+
+                _factory = factory.Start();
             }
 
             return _factory;
