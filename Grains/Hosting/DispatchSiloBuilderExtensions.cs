@@ -41,6 +41,7 @@ public static class DispatchSiloBuilderExtensions
 
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<DispatchMetrics>();
         builder.Services.TryAddSingleton<ProjectDirectory>();
         builder.Services.TryAddSingleton<RoutingTable>();
         builder.Services.TryAddSingleton<EventPublisher>();

@@ -17,6 +17,7 @@ public sealed class ProjectGrain(
     ProjectDirectory directory,
     RoutingTable routing,
     EventPublisher events,
+    DispatchMetrics metrics,
     IOptions<DispatchOptions> options,
     TimeProvider time) : Grain, IProjectGrain
 {
@@ -140,6 +141,7 @@ public sealed class ProjectGrain(
             .Select(shard => QueueShard(shard.Key).ImportedAsync([.. shard.Select(t => new TaskSnapshot(t.TaskId, t.Created ? 1 : 0, TaskState.Open, t.Priority, t.Sequence, 0, 0, freeSlots, [], null))])));
 
         var created = outcome.Tasks.Count(t => t.Created);
+        metrics.TasksImported.Add(created);
         if (created > 0)
         {
             events.Publish(new DispatchEvent(EventTypes.TaskCreated, ProjectId, null, null, null, time.GetUtcNow(), $$"""{"count":{{created}}}"""));

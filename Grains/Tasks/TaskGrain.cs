@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Dispatch.Common;
+using Dispatch.Events;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Projects;
 using Dispatch.Grains.Storage;
@@ -17,7 +18,7 @@ namespace Dispatch.Grains.Tasks;
 /// again on every activation, so it survives deactivation and restarts.
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)]
-public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory projects, EventPublisher events, TimeProvider time, ILogger<TaskGrain> logger) : Grain, ITaskGrain
+public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory projects, EventPublisher events, DispatchMetrics metrics, TimeProvider time, ILogger<TaskGrain> logger) : Grain, ITaskGrain
 {
     private string _projectId = "";
     private string _taskId = "";
@@ -158,6 +159,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         foreach (var @event in TaskEvents.Of(_projectId, before, change, now))
         {
             events.Publish(@event);
+            Count(@event.Type);
         }
 
         if (TaskEvents.FreesWork(before, change))
@@ -195,6 +197,20 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     }
 
     /// <summary>Best effort: a worker that misses this forgets the lease anyway once its deadline has passed.</summary>
+    private void Count(string eventType)
+    {
+        var counter = eventType switch
+        {
+            EventTypes.TaskLeased => metrics.LeasesGranted,
+            EventTypes.TaskSubmitted => metrics.Submissions,
+            EventTypes.LeaseExpired => metrics.LeasesExpired,
+            EventTypes.LeaseReleased => metrics.LeasesReleased,
+            EventTypes.TaskDeadLettered => metrics.TasksDeadLettered,
+            _ => null,
+        };
+        counter?.Add(1);
+    }
+
     private async Task TellWorkersAsync(IEnumerable<LeaseRecord> endedLeases)
     {
         try

@@ -25,6 +25,7 @@ public sealed class WorkerGrain(
     RoutingTable routing,
     EventPublisher events,
     WorkAvailability availability,
+    DispatchMetrics metrics,
     TimeProvider time) : Grain, IWorkerGrain
 {
     private readonly Dictionary<string, LeaseGrant> _active = new(StringComparer.Ordinal);
@@ -139,6 +140,7 @@ public sealed class WorkerGrain(
             return Result<LeaseGrant?>.Fail(ErrorKind.Conflict, $"Worker '{WorkerId}' already holds {_active.Count} active leases, its maximum.");
         }
 
+        var started = time.GetTimestamp();
         LeaseGrant? grant;
         if (projectId is not null)
         {
@@ -169,7 +171,12 @@ public sealed class WorkerGrain(
         {
             _active[grant.LeaseId] = grant;
         }
+        else
+        {
+            metrics.ClaimsWithoutWork.Add(1);
+        }
 
+        metrics.ClaimDuration.Record(time.GetElapsedTime(started).TotalMilliseconds);
         return Result<LeaseGrant?>.Ok(grant);
     }
 
