@@ -15,12 +15,19 @@ public sealed class UnavailableFilter : IEndpointFilter
         {
             return await next(context);
         }
-        catch (Exception e) when (IsInfrastructureFault(e))
+        catch (Exception e) when (IsInfrastructureFault(e) || IsExpiredMessage(e, context.HttpContext))
         {
             context.HttpContext.Response.Headers.RetryAfter = "2";
             return Problems.Unavailable("Storage or the cluster did not answer in time, so this call is not acknowledged. Retry shortly; a retried submit answers 409 lease-not-active when the first attempt was stored after all.");
         }
     }
+
+    /// <summary>
+    /// Orleans cancels a message that outlives its deadline (say, while a dead silo's grains are being placed
+    /// again); that is a fault of the cluster unless the caller itself went away.
+    /// </summary>
+    private static bool IsExpiredMessage(Exception e, HttpContext http) =>
+        e is OperationCanceledException && !http.RequestAborted.IsCancellationRequested;
 
     private static bool IsInfrastructureFault(Exception e) => e switch
     {
