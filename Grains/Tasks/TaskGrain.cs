@@ -9,6 +9,7 @@ using Dispatch.Tasks;
 using Dispatch.Work;
 using Dispatch.Workers;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 
 namespace Dispatch.Grains.Tasks;
 
@@ -148,6 +149,13 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         {
             var version = await taskStore.SaveAsync(_projectId, _taskId, before.Version, change, now);
             _task = TaskLifecycle.Apply(before, change, version);
+        }
+        catch (TaskVersionConflictException conflict)
+        {
+            // Another activation of this task wrote first (a silo was lost moments ago). Start over from storage;
+            // the caller gets Orleans' own storage-conflict fault, which every silo knows and answers with 503.
+            DeactivateOnIdle();
+            throw new InconsistentStateException(conflict.Message, conflict);
         }
         catch
         {
