@@ -1,4 +1,5 @@
 using Dispatch.Api.Auth;
+using Dispatch.Common;
 using Dispatch.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -93,7 +94,14 @@ public static class WorkersApi
         return Answers.From(result, _ => TypedResults.NoContent());
     }
 
-    public static async Task<IResult> BlockAsync(string workerId, HttpContext http, [FromServices] IGrainFactory grains)
+    public static Task<IResult> BlockAsync(string workerId, HttpContext http, [FromServices] IGrainFactory grains) =>
+        ChangeBlockAsync(workerId, http, grains, (worker, reason) => worker.BlockAsync(reason));
+
+    public static Task<IResult> UnblockAsync(string workerId, HttpContext http, [FromServices] IGrainFactory grains) =>
+        ChangeBlockAsync(workerId, http, grains, (worker, _) => worker.UnblockAsync());
+
+    /// <summary>Block and unblock read the same optional <c>{reason?}</c> body and answer the worker view.</summary>
+    private static async Task<IResult> ChangeBlockAsync(string workerId, HttpContext http, IGrainFactory grains, Func<IWorkerGrain, string?, Task<Result<WorkerView>>> change)
     {
         var body = await JsonBody.ReadAsync<BlockRequest>(http, http.Dispatch().Options.MaxBodyBytes, allowEmpty: true);
         if (body.Problem is not null)
@@ -106,24 +114,7 @@ public static class WorkersApi
             return InvalidWorkerId();
         }
 
-        var result = await grains.GetGrain<IWorkerGrain>(workerId).BlockAsync(body.Value?.Reason);
-        return Answers.From(result, view => TypedResults.Ok(WorkerResponse.From(view)));
-    }
-
-    public static async Task<IResult> UnblockAsync(string workerId, HttpContext http, [FromServices] IGrainFactory grains)
-    {
-        var body = await JsonBody.ReadAsync<BlockRequest>(http, http.Dispatch().Options.MaxBodyBytes, allowEmpty: true);
-        if (body.Problem is not null)
-        {
-            return body.Problem;
-        }
-
-        if (!Identifiers.IsValid(workerId))
-        {
-            return InvalidWorkerId();
-        }
-
-        var result = await grains.GetGrain<IWorkerGrain>(workerId).UnblockAsync();
+        var result = await change(grains.GetGrain<IWorkerGrain>(workerId), body.Value?.Reason);
         return Answers.From(result, view => TypedResults.Ok(WorkerResponse.From(view)));
     }
 

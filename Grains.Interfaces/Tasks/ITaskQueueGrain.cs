@@ -8,9 +8,11 @@ namespace Dispatch.Tasks;
 [GenerateSerializer, Immutable, Alias("Dispatch.QueueHead")]
 public sealed record QueueHead([property: Id(0)] int Priority, [property: Id(1)] long Sequence) : IComparable<QueueHead>
 {
-    public int CompareTo(QueueHead? other) => other is null ? -1
-        : Priority != other.Priority ? other.Priority.CompareTo(Priority)
-        : Sequence.CompareTo(other.Sequence);
+    public int CompareTo(QueueHead? other) => other is null ? -1 : Compare(Priority, Sequence, other.Priority, other.Sequence);
+
+    /// <summary>Claim order of two tasks: negative when the first is served first.</summary>
+    public static int Compare(int priorityA, long sequenceA, int priorityB, long sequenceB) =>
+        priorityA != priorityB ? priorityB.CompareTo(priorityA) : sequenceA.CompareTo(sequenceB);
 }
 
 /// <param name="Head">The worker's first task here; null when it may take none.</param>

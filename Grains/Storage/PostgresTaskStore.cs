@@ -131,7 +131,7 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresWrite
             var state = (TaskState)reader.GetInt16(2);
             var active = (int)reader.GetInt64(6);
             var submitted = (int)reader.GetInt64(7);
-            var freeSlots = state != TaskState.Open ? 0 : overlap is { } o ? Math.Max(0, o - active - submitted) : int.MaxValue;
+            var freeSlots = TaskSnapshots.FreeSlots(state, overlap, active, submitted);
             tasks.Add(new TaskSnapshot(
                 reader.GetString(0), reader.GetInt64(1), state, reader.GetInt32(3), reader.GetInt64(4), active, submitted, freeSlots,
                 [.. reader.GetFieldValue<string[]>(5)],

@@ -171,14 +171,8 @@ public sealed class TaskQueue
     {
         public static readonly IComparer<Entry> ClaimOrder = Comparer<Entry>.Create(static (x, y) =>
         {
-            var byPriority = y.Snapshot.Priority.CompareTo(x.Snapshot.Priority);
-            if (byPriority != 0)
-            {
-                return byPriority;
-            }
-
-            var bySequence = x.Snapshot.Sequence.CompareTo(y.Snapshot.Sequence);
-            return bySequence != 0 ? bySequence : string.CompareOrdinal(x.Snapshot.TaskId, y.Snapshot.TaskId);
+            var byClaimOrder = QueueHead.Compare(x.Snapshot.Priority, x.Snapshot.Sequence, y.Snapshot.Priority, y.Snapshot.Sequence);
+            return byClaimOrder != 0 ? byClaimOrder : string.CompareOrdinal(x.Snapshot.TaskId, y.Snapshot.TaskId);
         });
 
         public TaskSnapshot Snapshot { get; set; } = snapshot;

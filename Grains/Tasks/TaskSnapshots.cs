@@ -25,7 +25,11 @@ public static class TaskSnapshots
             }
         }
 
-        var freeSlots = task.State != TaskState.Open ? 0 : overlap is { } o ? Math.Max(0, o - active - submitted) : int.MaxValue;
+        var freeSlots = FreeSlots(task.State, overlap, active, submitted);
         return new TaskSnapshot(task.TaskId, task.Version, task.State, task.Priority, task.Sequence, active, task.Submissions.Length, freeSlots, [.. task.Leases.Select(l => l.WorkerId)], nextExpiry);
     }
+
+    /// <summary>Slots still free for new workers: none unless open; unlimited without an overlap (exams).</summary>
+    public static int FreeSlots(TaskState state, int? overlap, int activeLeases, int submittedLeases) =>
+        state != TaskState.Open ? 0 : overlap is { } slots ? Math.Max(0, slots - activeLeases - submittedLeases) : int.MaxValue;
 }
