@@ -1,3 +1,4 @@
+using Dispatch.Common;
 using System.Security.Cryptography;
 using Dispatch.Requesters;
 using Dispatch.Workers;
@@ -54,8 +55,8 @@ public sealed class CallerAuthenticator(IGrainFactory grains, byte[] adminKeyHas
 
         return prefix switch
         {
-            Secrets.RequesterPrefix when await grains.GetGrain<IRequesterGrain>(id).HasKeyAsync(hash) => new Caller(Roles.Requester, id),
-            Secrets.WorkerPrefix when await grains.GetGrain<IWorkerGrain>(id).HasTokenAsync(hash) => new Caller(Roles.Worker, id),
+            Secrets.RequesterPrefix when await grains.GetReference<IRequesterGrain>(id).HasKeyAsync(hash) => new Caller(Roles.Requester, id),
+            Secrets.WorkerPrefix when await grains.GetReference<IWorkerGrain>(id).HasTokenAsync(hash) => new Caller(Roles.Worker, id),
             _ => null,
         };
     }

@@ -1,3 +1,4 @@
+using Dispatch.Common;
 using Dispatch.Api.Auth;
 using Dispatch.Projects;
 using Microsoft.AspNetCore.Http;
@@ -18,7 +19,7 @@ public static class ProjectAccess
             return Problems.Validation(new Dictionary<string, string[]> { ["projectId"] = [$"Must match {Identifiers.Pattern}."] });
         }
 
-        var info = await grains.GetGrain<IProjectGrain>(projectId).GetInfoAsync();
+        var info = await grains.GetReference<IProjectGrain>(projectId).GetInfoAsync();
         return info is not null && CanSee(caller, info.OwnerRequesterId) ? null : Problems.NotFound($"Project '{projectId}' does not exist.");
     }
 

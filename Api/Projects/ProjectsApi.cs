@@ -1,3 +1,4 @@
+using Dispatch.Common;
 using Dispatch.Api.Auth;
 using Dispatch.Projects;
 using Dispatch.Requesters;
@@ -36,7 +37,7 @@ public static class ProjectsApi
             return Problems.Validation(validator.Errors);
         }
 
-        var result = await grains.GetGrain<IProjectGrain>(body.Value!.Id!).CreateAsync(context.Caller.OwnerId, settings);
+        var result = await grains.GetReference<IProjectGrain>(body.Value!.Id!).CreateAsync(context.Caller.OwnerId, settings);
         return Answers.From(result, view => TypedResults.Created($"/v1/projects/{view.Id}", ProjectResponse.From(view)));
     }
 
@@ -45,8 +46,8 @@ public static class ProjectsApi
         var caller = http.Dispatch().Caller;
         var ids = caller.IsAdmin
             ? await grains.GetGrain<IProjectCatalogGrain>(0).ListAsync()
-            : await grains.GetGrain<IRequesterGrain>(caller.Id!).GetProjectIdsAsync();
-        var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<IProjectGrain>(id).GetAsync()));
+            : await grains.GetReference<IRequesterGrain>(caller.Id!).GetProjectIdsAsync();
+        var views = await Task.WhenAll(ids.Select(id => grains.GetReference<IProjectGrain>(id).GetAsync()));
         var visible = views.Where(v => v is not null && ProjectAccess.CanSee(caller, v.OwnerRequesterId));
         return TypedResults.Ok(new ProjectListResponse([.. visible.Select(v => ProjectResponse.From(v!))]));
     }
@@ -58,7 +59,7 @@ public static class ProjectsApi
             return problem;
         }
 
-        var view = await grains.GetGrain<IProjectGrain>(projectId).GetAsync();
+        var view = await grains.GetReference<IProjectGrain>(projectId).GetAsync();
         return view is null ? Problems.NotFound($"Project '{projectId}' does not exist.") : TypedResults.Ok(ProjectResponse.From(view));
     }
 
@@ -83,7 +84,7 @@ public static class ProjectsApi
             return Problems.Validation(validator.Errors);
         }
 
-        var result = await grains.GetGrain<IProjectGrain>(projectId).UpdateAsync(patch);
+        var result = await grains.GetReference<IProjectGrain>(projectId).UpdateAsync(patch);
         return Answers.From(result, view => TypedResults.Ok(ProjectResponse.From(view)));
     }
 }

@@ -1,3 +1,4 @@
+using Dispatch.Common;
 using System.Globalization;
 using Dispatch.Api.Auth;
 using Dispatch.Projects;
@@ -51,7 +52,7 @@ public static class ResultsApi
         }
 
         var pageSize = limit ?? Paging.DefaultLimit;
-        var page = await grains.GetGrain<IProjectGrain>(projectId).ListResultsAsync(cursor, pageSize);
+        var page = await grains.GetReference<IProjectGrain>(projectId).ListResultsAsync(cursor, pageSize);
         var next = page.Length == pageSize ? page[^1].Cursor.ToString(CultureInfo.InvariantCulture) : null;
         return TypedResults.Ok(new ResultListResponse(
             [.. page.Select(t => new ResultResponse(t.TaskId, Json.Parse(t.PayloadJson), [.. t.Submissions.Select(SubmissionResponse.From)], t.CompletedAt.UtcDateTime))],

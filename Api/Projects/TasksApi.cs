@@ -44,7 +44,7 @@ public static class TasksApi
         }
 
         var pageSize = limit ?? Paging.DefaultLimit;
-        var page = await grains.GetGrain<IProjectGrain>(projectId).ListTasksAsync(filter, after, pageSize);
+        var page = await grains.GetReference<IProjectGrain>(projectId).ListTasksAsync(filter, after, pageSize);
         var next = page.Length == pageSize ? page[^1].Id : null;
         return TypedResults.Ok(new TaskListResponse([.. page.Select(TaskResponse.From)], next));
     }
@@ -61,7 +61,7 @@ public static class TasksApi
             return Problems.NotFound($"Task '{taskId}' does not exist in project '{projectId}'.");
         }
 
-        var result = await grains.GetGrain<ITaskGrain>(Keys.Task(projectId, taskId)).RetryAsync();
+        var result = await grains.GetReference<ITaskGrain>(Keys.Task(projectId, taskId)).RetryAsync();
         return Answers.From(result, view => TypedResults.Ok(TaskResponse.From(view)));
     }
 
@@ -96,7 +96,7 @@ public static class TasksApi
             return Problems.Validation(validator.Errors);
         }
 
-        var result = await grains.GetGrain<IProjectGrain>(projectId).ImportAsync(newTasks);
+        var result = await grains.GetReference<IProjectGrain>(projectId).ImportAsync(newTasks);
         return Answers.From(result, summary => TypedResults.Ok(new ImportResponse(summary.Created, summary.Existing, summary.Ids)));
     }
 
@@ -107,7 +107,7 @@ public static class TasksApi
             return problem;
         }
 
-        var view = Identifiers.IsValid(taskId) ? await grains.GetGrain<ITaskGrain>(Keys.Task(projectId, taskId)).GetAsync() : null;
+        var view = Identifiers.IsValid(taskId) ? await grains.GetReference<ITaskGrain>(Keys.Task(projectId, taskId)).GetAsync() : null;
         return view is null ? Problems.NotFound($"Task '{taskId}' does not exist in project '{projectId}'.") : TypedResults.Ok(TaskResponse.From(view));
     }
 

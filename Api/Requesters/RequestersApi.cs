@@ -1,3 +1,4 @@
+using Dispatch.Common;
 using Dispatch.Api.Auth;
 using Dispatch.Requesters;
 using Microsoft.AspNetCore.Builder;
@@ -40,7 +41,7 @@ public static class RequestersApi
 
         var apiKey = Secrets.Issue(Secrets.RequesterPrefix, request.Id!);
         var name = string.IsNullOrWhiteSpace(request.Name) ? request.Id! : request.Name;
-        var result = await grains.GetGrain<IRequesterGrain>(request.Id!).CreateAsync(name, Secrets.Hash(apiKey));
+        var result = await grains.GetReference<IRequesterGrain>(request.Id!).CreateAsync(name, Secrets.Hash(apiKey));
         return Answers.From(result, created => TypedResults.Created($"/v1/requesters/{created.Id}", new CreatedRequester(created.Id, created.Name, apiKey)));
     }
 }

@@ -1,3 +1,4 @@
+using Dispatch.Common;
 using System.Text;
 using Dispatch.Api.Auth;
 using Dispatch.Workers;
@@ -42,7 +43,7 @@ public static class WorkApi
             return Problems.Validation(validator.Errors);
         }
 
-        var worker = grains.GetGrain<IWorkerGrain>(workerId);
+        var worker = grains.GetReference<IWorkerGrain>(workerId);
         var wait = TimeSpan.FromSeconds(request.WaitSeconds ?? 0);
         var result = await waiters.ClaimAsync(() => worker.ClaimAsync(request.ProjectId), request.ProjectId, wait, http.RequestAborted);
         return Answers.From(result, grant => grant is null
@@ -57,7 +58,7 @@ public static class WorkApi
             return Problems.NotFound($"Worker '{workerId}' does not exist.");
         }
 
-        var leases = await grains.GetGrain<IWorkerGrain>(workerId).GetActiveLeasesAsync();
+        var leases = await grains.GetReference<IWorkerGrain>(workerId).GetActiveLeasesAsync();
         return TypedResults.Ok(new LeaseListResponse([.. leases.Select(LeaseResponse.From)]));
     }
 
@@ -81,7 +82,7 @@ public static class WorkApi
             return problem;
         }
 
-        var result = await grains.GetGrain<IWorkerGrain>(workerId).HeartbeatAsync(leaseId, body.Value?.ExtendSeconds);
+        var result = await grains.GetReference<IWorkerGrain>(workerId).HeartbeatAsync(leaseId, body.Value?.ExtendSeconds);
         return Answers.From(result, receipt => TypedResults.Ok(new HeartbeatResponse(receipt.LeaseId, receipt.ExpiresAt.UtcDateTime)));
     }
 
@@ -112,7 +113,7 @@ public static class WorkApi
             return problem;
         }
 
-        var answer = await grains.GetGrain<IWorkerGrain>(workerId).SubmitAsync(leaseId, result!);
+        var answer = await grains.GetReference<IWorkerGrain>(workerId).SubmitAsync(leaseId, result!);
         return Answers.From(answer, receipt => TypedResults.Ok(new SubmitResponse(receipt.TaskId, ApiNames.Of(receipt.TaskState))));
     }
 
@@ -129,7 +130,7 @@ public static class WorkApi
             return problem;
         }
 
-        var result = await grains.GetGrain<IWorkerGrain>(workerId).ReleaseAsync(leaseId, body.Value?.Reason);
+        var result = await grains.GetReference<IWorkerGrain>(workerId).ReleaseAsync(leaseId, body.Value?.Reason);
         return Answers.From(result, _ => TypedResults.Ok(new ReleaseResponse(leaseId, "released")));
     }
 

@@ -43,7 +43,7 @@ public static class WorkersApi
         }
 
         var token = Secrets.Issue(Secrets.WorkerPrefix, request.Id!);
-        var result = await grains.GetGrain<IWorkerGrain>(request.Id!).CreateAsync(request.DisplayName, request.MaxActiveLeases ?? DefaultMaxActiveLeases, Secrets.Hash(token));
+        var result = await grains.GetReference<IWorkerGrain>(request.Id!).CreateAsync(request.DisplayName, request.MaxActiveLeases ?? DefaultMaxActiveLeases, Secrets.Hash(token));
         return Answers.From(result, created => TypedResults.Created($"/v1/workers/{created.Id}", new CreatedWorker(created.Id, token)));
     }
 
@@ -54,7 +54,7 @@ public static class WorkersApi
             return InvalidWorkerId();
         }
 
-        var view = await grains.GetGrain<IWorkerGrain>(workerId).GetAsync();
+        var view = await grains.GetReference<IWorkerGrain>(workerId).GetAsync();
         return view is null ? Problems.NotFound($"Worker '{workerId}' does not exist.") : TypedResults.Ok(WorkerResponse.From(view));
     }
 
@@ -76,7 +76,7 @@ public static class WorkersApi
             return Problems.Validation(validator.Errors);
         }
 
-        var result = await grains.GetGrain<IWorkerGrain>(workerId).CertifyAsync(skill, body.Value.Level!.Value, CertificationSource.Admin);
+        var result = await grains.GetReference<IWorkerGrain>(workerId).CertifyAsync(skill, body.Value.Level!.Value, CertificationSource.Admin);
         return Answers.From(result, view => TypedResults.Ok(WorkerResponse.From(view)));
     }
 
@@ -90,7 +90,7 @@ public static class WorkersApi
             return Problems.Validation(validator.Errors);
         }
 
-        var result = await grains.GetGrain<IWorkerGrain>(workerId).RevokeAsync(skill);
+        var result = await grains.GetReference<IWorkerGrain>(workerId).RevokeAsync(skill);
         return Answers.From(result, _ => TypedResults.NoContent());
     }
 
@@ -114,7 +114,7 @@ public static class WorkersApi
             return InvalidWorkerId();
         }
 
-        var result = await change(grains.GetGrain<IWorkerGrain>(workerId), body.Value?.Reason);
+        var result = await change(grains.GetReference<IWorkerGrain>(workerId), body.Value?.Reason);
         return Answers.From(result, view => TypedResults.Ok(WorkerResponse.From(view)));
     }
 

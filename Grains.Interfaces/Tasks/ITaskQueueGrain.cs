@@ -17,8 +17,14 @@ public sealed record QueueHead([property: Id(0)] int Priority, [property: Id(1)]
 
 /// <param name="Head">The worker's first task here; null when it may take none.</param>
 /// <param name="HasFreeTask">Whether any task of the shard has a free slot, for anyone.</param>
+/// <param name="Next">The shard's first task anyone may take now; null when every free slot is being claimed.</param>
 [GenerateSerializer, Immutable, Alias("Dispatch.ShardPeek")]
-public sealed record ShardPeek([property: Id(0)] QueueHead? Head, [property: Id(1)] bool HasFreeTask);
+public sealed record ShardPeek([property: Id(0)] QueueHead? Head, [property: Id(1)] bool HasFreeTask, [property: Id(2)] QueueHead? Next);
+
+/// <param name="Grant">The lease; null when the shard has no task this worker may take.</param>
+/// <param name="Next">The shard's first task anyone may take after this claim; null when none.</param>
+[GenerateSerializer, Immutable, Alias("Dispatch.ShardClaim")]
+public sealed record ShardClaim([property: Id(0)] LeaseGrant? Grant, [property: Id(1)] QueueHead? Next);
 
 /// <summary>
 /// One shard of a project's ready queue, keyed <c>{projectId}/{shard}</c>. A project's tasks are spread over
@@ -32,9 +38,9 @@ public interface ITaskQueueGrain : IGrainWithStringKey
     [Alias("Peek")]
     Task<ShardPeek> PeekAsync(string workerId);
 
-    /// <summary>Leases the first task in claim order that the worker may take; null when there is none.</summary>
+    /// <summary>Leases the first task in claim order that the worker may take, and tells where the shard stands after.</summary>
     [Alias("Claim")]
-    Task<LeaseGrant?> ClaimAsync(string workerId);
+    Task<ShardClaim> ClaimAsync(string workerId);
 
     /// <summary>Takes in tasks just imported; tasks the shard already knows are ignored, so a retried import is harmless.</summary>
     [Alias("Imported")]

@@ -47,6 +47,7 @@ public static class DispatchSiloBuilderExtensions
         builder.Services.TryAddSingleton<EventPublisher>();
         builder.Services.TryAddSingleton<EventInterest>();
         builder.Services.TryAddSingleton<IEventInterest>(sp => sp.GetRequiredService<EventInterest>());
+        builder.Services.TryAddSingleton<ShardHeads>();
         builder.Services.TryAddSingleton<WorkAvailability>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<WorkAvailability>());
         builder.AddMemoryStreams(EventStreams.Provider);

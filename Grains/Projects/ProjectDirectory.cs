@@ -1,3 +1,4 @@
+using Dispatch.Common;
 using System.Collections.Concurrent;
 using Dispatch.Projects;
 
@@ -23,7 +24,7 @@ public sealed class ProjectDirectory(IGrainFactory grains, TimeProvider time)
             return entry.Info;
         }
 
-        var info = await grains.GetGrain<IProjectGrain>(projectId).GetInfoAsync();
+        var info = await grains.GetReference<IProjectGrain>(projectId).GetInfoAsync();
         _entries[projectId] = new Entry(info, now);
         return info;
     }

@@ -34,7 +34,7 @@ public sealed class ProjectGrain(
         await Catalog.UpsertAsync(Route(settings, ProjectStatus.Open, options.Value.QueueShards));
         if (ownerRequesterId is not null)
         {
-            await GrainFactory.GetGrain<IRequesterGrain>(ownerRequesterId).AddProjectAsync(ProjectId);
+            await GrainFactory.GetReference<IRequesterGrain>(ownerRequesterId).AddProjectAsync(ProjectId);
         }
 
         state.State = new ProjectState
@@ -171,7 +171,7 @@ public sealed class ProjectGrain(
 
     private ProjectInfo Info() => new(ProjectId, state.State.OwnerRequesterId, state.State.Settings!, state.State.Status, state.State.QueueShards);
 
-    private ITaskQueueGrain QueueShard(int shard) => GrainFactory.GetGrain<ITaskQueueGrain>(Keys.QueueShard(ProjectId, shard));
+    private ITaskQueueGrain QueueShard(int shard) => GrainFactory.GetReference<ITaskQueueGrain>(Keys.QueueShard(ProjectId, shard));
 
     private Result<T> NotFound<T>() => Result<T>.Fail(ErrorKind.NotFound, $"Project '{ProjectId}' does not exist.");
 

@@ -9,9 +9,10 @@ namespace Dispatch.Grains.Projects;
 /// every shard of every empty project on each claim. A project is forgotten as soon as a work signal names it
 /// (import, expired or released lease, retry, reopening: every way a slot comes free). In case a signal was lost,
 /// a memory older than <see cref="MaxAge"/> is checked again, but by at most a few projects per claim, so that
-/// memories made together do not all come due on one unlucky claim.
+/// memories made together do not all come due on one unlucky claim. The same signals drop this silo's picture of
+/// the project's shard heads, since new or freed work can change which shard comes first.
 /// </summary>
-public sealed class WorkAvailability(IClusterClient client, TimeProvider time) : ILifecycleParticipant<ISiloLifecycle>
+public sealed class WorkAvailability(IClusterClient client, ShardHeads heads, TimeProvider time) : ILifecycleParticipant<ISiloLifecycle>
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
@@ -40,7 +41,11 @@ public sealed class WorkAvailability(IClusterClient client, TimeProvider time) :
     /// <summary>Call only after every shard of the project reported no free task.</summary>
     public void MarkEmpty(string projectId) => _emptySince[projectId] = time.GetUtcNow();
 
-    public void Forget(string projectId) => _emptySince.TryRemove(projectId, out _);
+    public void Forget(string projectId)
+    {
+        _emptySince.TryRemove(projectId, out _);
+        heads.Forget(projectId);
+    }
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(WorkAvailability), ServiceLifecycleStage.Active, SubscribeAsync);

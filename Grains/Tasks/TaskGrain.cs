@@ -188,7 +188,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     /// </summary>
     private async Task TellShardAsync(ProjectInfo project)
     {
-        var shard = GrainFactory.GetGrain<ITaskQueueGrain>(Keys.QueueShard(_projectId, _task!.Shard));
+        var shard = GrainFactory.GetReference<ITaskQueueGrain>(Keys.QueueShard(_projectId, _task!.Shard));
         try
         {
             await shard.UpdateAsync([TaskSnapshots.Of(_task, project.Overlap)]);
@@ -223,7 +223,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     {
         try
         {
-            await Task.WhenAll(endedLeases.Select(l => GrainFactory.GetGrain<IWorkerGrain>(l.WorkerId).LeaseEndedAsync(l.LeaseId)));
+            await Task.WhenAll(endedLeases.Select(l => GrainFactory.GetReference<IWorkerGrain>(l.WorkerId).LeaseEndedAsync(l.LeaseId)));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -102,12 +102,12 @@ public sealed class TaskQueue
         return entry;
     }
 
-    /// <summary>The first task in claim order the worker may take; null when none.</summary>
-    public Entry? Peek(string workerId)
+    /// <summary>The first task in claim order the worker (or, without one, anyone) may take; null when none.</summary>
+    public Entry? Peek(string? workerId)
     {
         foreach (var entry in _ready)
         {
-            if (entry.Reserved < entry.Snapshot.FreeSlots && !entry.Snapshot.Workers.Contains(workerId))
+            if (entry.Reserved < entry.Snapshot.FreeSlots && (workerId is null || !entry.Snapshot.Workers.Contains(workerId)))
             {
                 return entry;
             }

@@ -38,13 +38,15 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = SweepPeriod, Period = SweepPeriod, Interleave = true });
     }
 
-    public Task<ShardPeek> PeekAsync(string workerId)
-    {
-        var head = _queue.Peek(workerId) is { } entry ? new QueueHead(entry.Snapshot.Priority, entry.Snapshot.Sequence) : null;
-        return Task.FromResult(new ShardPeek(head, _queue.ReadyCount > 0));
-    }
+    public Task<ShardPeek> PeekAsync(string workerId) =>
+        Task.FromResult(new ShardPeek(HeadOf(_queue.Peek(workerId)), _queue.ReadyCount > 0, HeadOf(_queue.Peek(null))));
 
-    public async Task<LeaseGrant?> ClaimAsync(string workerId)
+    public async Task<ShardClaim> ClaimAsync(string workerId) => new(await LeaseFirstAsync(workerId), HeadOf(_queue.Peek(null)));
+
+    private static QueueHead? HeadOf(TaskQueue.Entry? entry) =>
+        entry is null ? null : new QueueHead(entry.Snapshot.Priority, entry.Snapshot.Sequence);
+
+    private async Task<LeaseGrant?> LeaseFirstAsync(string workerId)
     {
         for (var tries = 0; tries < MaxTriesPerClaim; tries++)
         {
@@ -57,7 +59,7 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
             LeaseAttempt attempt;
             try
             {
-                attempt = await GrainFactory.GetGrain<ITaskGrain>(Keys.Task(_projectId, entry.Snapshot.TaskId)).LeaseAsync(workerId);
+                attempt = await GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, entry.Snapshot.TaskId)).LeaseAsync(workerId);
             }
             finally
             {
@@ -118,6 +120,6 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
     private Task SweepAsync(CancellationToken cancellationToken)
     {
         var overdue = _queue.OverdueTasks(time.GetUtcNow() - SweepPeriod);
-        return Task.WhenAll(overdue.Select(taskId => GrainFactory.GetGrain<ITaskGrain>(Keys.Task(_projectId, taskId)).PokeAsync()));
+        return Task.WhenAll(overdue.Select(taskId => GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, taskId)).PokeAsync()));
     }
 }

@@ -25,6 +25,7 @@ public sealed class WorkerGrain(
     RoutingTable routing,
     EventPublisher events,
     WorkAvailability availability,
+    ShardHeads heads,
     DispatchMetrics metrics,
     TimeProvider time) : Grain, IWorkerGrain
 {
@@ -248,7 +249,7 @@ public sealed class WorkerGrain(
         }
         else if (await taskStore.FindLeaseAsync(leaseId) is { } location && location.WorkerId == WorkerId)
         {
-            task = GrainFactory.GetGrain<ITaskGrain>(Keys.Task(location.ProjectId, location.TaskId));
+            task = GrainFactory.GetReference<ITaskGrain>(Keys.Task(location.ProjectId, location.TaskId));
         }
         else
         {
@@ -367,30 +368,34 @@ public sealed class WorkerGrain(
     }
 
     /// <summary>
-    /// Keeps the project's claim order across its shards: every shard tells where its first task for this worker
-    /// stands, and the claim goes to the best one (the next best if that one was taken meanwhile). When no shard has
-    /// a free task for anyone, this silo remembers the project as empty until a work signal names it.
+    /// Keeps the project's claim order across its shards. The claim goes to the shard this silo last saw first in
+    /// order; without a fresh picture (or when that shard has nothing for this worker), every shard tells where its
+    /// first task for this worker stands and the claim goes to the best one (the next best if that one was taken
+    /// meanwhile). When no shard has a free task for anyone, this silo remembers the project as empty until a work
+    /// signal names it.
     /// </summary>
     private async Task<LeaseGrant?> ClaimFromAsync(string projectId, int queueShards)
     {
-        var shards = Enumerable.Range(0, queueShards)
-            .Select(i => GrainFactory.GetGrain<ITaskQueueGrain>(Keys.QueueShard(projectId, i)))
-            .ToArray();
-        var peeks = await Task.WhenAll(shards.Select(s => s.PeekAsync(WorkerId)));
+        if (heads.Best(projectId) is { } best && await ClaimOnShardAsync(projectId, best) is { } quick)
+        {
+            return quick;
+        }
+
+        var peeks = await Task.WhenAll(Enumerable.Range(0, queueShards).Select(i => Shard(projectId, i).PeekAsync(WorkerId)));
+        heads.Take(projectId, [.. peeks.Select(p => p.Next)]);
         if (!peeks.Any(p => p.HasFreeTask))
         {
             availability.MarkEmpty(projectId);
             return null;
         }
 
-        var heads = peeks.Select(p => p.Head).ToArray();
-        var byClaimOrder = Enumerable.Range(0, shards.Length)
-            .Where(i => heads[i] is not null)
-            .OrderBy(i => heads[i])
+        var byClaimOrder = Enumerable.Range(0, queueShards)
+            .Where(i => peeks[i].Head is not null)
+            .OrderBy(i => peeks[i].Head)
             .ThenBy(_ => Random.Shared.Next());
         foreach (var i in byClaimOrder)
         {
-            if (await shards[i].ClaimAsync(WorkerId) is { } grant)
+            if (await ClaimOnShardAsync(projectId, i) is { } grant)
             {
                 return grant;
             }
@@ -399,7 +404,16 @@ public sealed class WorkerGrain(
         return null;
     }
 
-    private ITaskGrain TaskOf(LeaseGrant lease) => GrainFactory.GetGrain<ITaskGrain>(Keys.Task(lease.ProjectId, lease.TaskId));
+    private async Task<LeaseGrant?> ClaimOnShardAsync(string projectId, int shard)
+    {
+        var claim = await Shard(projectId, shard).ClaimAsync(WorkerId);
+        heads.Update(projectId, shard, claim.Next);
+        return claim.Grant;
+    }
+
+    private ITaskQueueGrain Shard(string projectId, int shard) => GrainFactory.GetReference<ITaskQueueGrain>(Keys.QueueShard(projectId, shard));
+
+    private ITaskGrain TaskOf(LeaseGrant lease) => GrainFactory.GetReference<ITaskGrain>(Keys.Task(lease.ProjectId, lease.TaskId));
 
     private async Task<Result<WorkerView>> ChangeAsync(Action<WorkerState> change)
     {

@@ -72,6 +72,11 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
                 await CreateProjectAsync(projectIds[p]);
             }
 
+            if (options.WarmupTasks > 0 && !options.ImportOnly)
+            {
+                await WarmUpAsync(workers);
+            }
+
             log.WriteLine($"Importing {options.Tasks:N0} tasks into {options.Projects} project(s) ...");
             var cpuImport = CpuSnapshot();
             var importWatch = Stopwatch.StartNew();
@@ -89,11 +94,15 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
         else
         {
             workers = [.. Enumerable.Range(0, options.Workers).Select(i => ($"cw-{options.RunId}-{i}", new AuthenticationHeaderValue("Bearer", $"wk.cw-{i}.{Guid.NewGuid():N}")))];
+            if (options.WarmupTasks > 0)
+            {
+                await WarmUpAsync(workers);
+            }
         }
 
         if (!options.ImportOnly)
         {
-            await RunCrowdAsync(workers, result);
+            await RunCrowdAsync(workers, options.Tasks, result);
         }
 
         if (options.Mode == "api" && !options.SkipVerify)
@@ -104,6 +113,21 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
         result["errors"] = new JsonObject(_errors.OrderBy(e => e.Key).Select(e => KeyValuePair.Create(e.Key, (JsonNode?)e.Value)));
         result["errorCount"] = _errors.Values.Sum();
         return result;
+    }
+
+    /// <summary>The same crowd on a project of its own until its tasks are done; nothing of it is reported.</summary>
+    private async Task WarmUpAsync((string Id, AuthenticationHeaderValue Auth)[] workers)
+    {
+        log.WriteLine($"Warming up with {options.WarmupTasks:N0} tasks ...");
+        if (options.Mode == "api")
+        {
+            var warmProject = $"bench-{options.RunId}-warm";
+            await CreateProjectAsync(warmProject);
+            await ImportAsync(warmProject, options.WarmupTasks);
+        }
+
+        await RunCrowdAsync(workers, options.WarmupTasks, new JsonObject());
+        _errors.Clear();
     }
 
     private async Task<(string, AuthenticationHeaderValue)[]> CreateWorkersAsync()
@@ -183,14 +207,14 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
         return stream.ToArray();
     }
 
-    private async Task RunCrowdAsync((string Id, AuthenticationHeaderValue Auth)[] workers, JsonObject result)
+    private async Task RunCrowdAsync((string Id, AuthenticationHeaderValue Auth)[] workers, int tasks, JsonObject result)
     {
         var claimHistograms = new LongHistogram[workers.Length];
         var submitHistograms = new LongHistogram[workers.Length];
         var cycles = new long[workers.Length];
         var noWork = new long[workers.Length];
         var lastSubmit = new long[workers.Length];
-        long remaining = (long)options.Tasks * options.Overlap;
+        long remaining = (long)tasks * options.Overlap;
         var claimBody = Encoding.UTF8.GetBytes(ClaimBody());
 
         log.WriteLine($"Running {workers.Length} workers ({options.Mode}, overlap {options.Overlap}, wait {options.WaitSeconds} s) ...");
