@@ -1,5 +1,6 @@
 using System.Net;
 using Dispatch.Grains;
+using Dispatch.Grains.Postgres;
 using Orleans.Configuration;
 
 namespace Dispatch.Silo;
@@ -21,7 +22,7 @@ public static class SiloHostExtensions
                 silo.UseAdoNetClustering(o =>
                 {
                     o.Invariant = DispatchSiloBuilderExtensions.PostgresInvariant;
-                    o.ConnectionString = DispatchSiloBuilderExtensions.BoundPool(config.GetConnectionString("Dispatch"));
+                    o.ConnectionString = PostgresConnectionStrings.BoundPool(config.GetConnectionString("Dispatch"));
                 });
                 silo.Configure<ClusterOptions>(o =>
                 {

@@ -32,7 +32,7 @@ public static class DispatchSiloBuilderExtensions
         builder.Configuration.GetSection(DispatchOptions.Section).Bind(options);
         options.ConnectionString ??= builder.Configuration.GetConnectionString("Dispatch");
         configure?.Invoke(options);
-        options.ConnectionString = BoundPool(options.ConnectionString);
+        options.ConnectionString = PostgresConnectionStrings.BoundPool(options.ConnectionString);
         var problems = options.Problems();
         if (problems.Count > 0)
         {
@@ -60,7 +60,7 @@ public static class DispatchSiloBuilderExtensions
 
         if (options.Storage == StorageMode.Postgres)
         {
-            builder.Services.TryAddSingleton(_ => NpgsqlDataSource.Create(options.ConnectionString!));
+            builder.Services.TryAddSingleton(_ => NpgsqlDataSource.Create(PostgresConnectionStrings.ForTaskStore(options.ConnectionString!)));
             builder.Services.TryAddSingleton<PostgresWriteBatcher>();
             builder.Services.TryAddSingleton<ITaskStore, PostgresTaskStore>();
             builder.AddAdoNetGrainStorage(StorageNames.Grains, o =>
@@ -82,29 +82,6 @@ public static class DispatchSiloBuilderExtensions
         }
 
         return builder;
-    }
-
-    /// <summary>Connections one pool keeps when the connection string does not say. Default: 20.</summary>
-    public const int DefaultMaxPoolSize = 20;
-
-    /// <summary>
-    /// Every silo holds its own pools (one for Orleans' providers, one for the task store) and PostgreSQL allows
-    /// 100 connections by default, so a connection string that sets no pool size gets a small one.
-    /// </summary>
-    public static string? BoundPool(string? connectionString)
-    {
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            return connectionString;
-        }
-
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!builder.ContainsKey("Maximum Pool Size"))
-        {
-            builder.MaxPoolSize = DefaultMaxPoolSize;
-        }
-
-        return builder.ConnectionString;
     }
 
     /// <summary>The ADO.NET invariant name under which Npgsql registers itself.</summary>

@@ -36,24 +36,40 @@ internal static class PostgresTaskSql
         SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = @task ORDER BY submitted_at, worker_id;
         """;
 
+    // The leases and submissions of a page are read task by task through their keys, so a page costs the same
+    // whether the project holds a thousand tasks or a million. Left to itself the planner may hash-join the page
+    // against every submission of the project (15 ms at 30,000, growing); OFFSET 0 keeps each LATERAL lookup a
+    // separate index probe (6 ms a page of 1,000).
+    private const string StatePage = """
+        SELECT task_id FROM dispatch_tasks
+        WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit
+        """;
+
+    private const string CompletedPage = """
+        SELECT task_id FROM dispatch_tasks
+        WHERE project_id = @project AND state = 1 AND completion_seq > @after ORDER BY completion_seq LIMIT @limit
+        """;
+
     public const string ListByState = $"""
         SELECT {TaskColumns} FROM dispatch_tasks
         WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit;
-        SELECT {LeaseColumns} FROM dispatch_leases WHERE project_id = @project AND task_id IN (
-            SELECT task_id FROM dispatch_tasks WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit)
-        ORDER BY leased_at, lease_id;
-        SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id IN (
-            SELECT task_id FROM dispatch_tasks WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit)
-        ORDER BY submitted_at, worker_id;
+        SELECT l.* FROM ({StatePage}) AS page
+        CROSS JOIN LATERAL (
+            SELECT {LeaseColumns} FROM dispatch_leases WHERE project_id = @project AND task_id = page.task_id OFFSET 0) AS l
+        ORDER BY l.leased_at, l.lease_id;
+        SELECT s.* FROM ({StatePage}) AS page
+        CROSS JOIN LATERAL (
+            SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = page.task_id OFFSET 0) AS s
+        ORDER BY s.submitted_at, s.worker_id;
         """;
 
     public const string ListCompleted = $"""
         SELECT task_id, payload::text, completed_at, completion_seq FROM dispatch_tasks
         WHERE project_id = @project AND state = 1 AND completion_seq > @after ORDER BY completion_seq LIMIT @limit;
-        SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id IN (
-            SELECT task_id FROM dispatch_tasks
-            WHERE project_id = @project AND state = 1 AND completion_seq > @after ORDER BY completion_seq LIMIT @limit)
-        ORDER BY submitted_at, worker_id;
+        SELECT s.* FROM ({CompletedPage}) AS page
+        CROSS JOIN LATERAL (
+            SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = page.task_id OFFSET 0) AS s
+        ORDER BY s.submitted_at, s.worker_id;
         """;
 
     // A completing change first takes the project's completion lock (held to commit), so completions of a project

@@ -12,6 +12,8 @@ var dataSourceBuilder = new NpgsqlDataSourceBuilder(connectionString);
 // The claim and submit statements run thousands of times a second: prepare them once per connection.
 dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare = 32;
 dataSourceBuilder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+// The peer keeps no session state, so a pooled connection needs no reset (DISCARD ALL) on its way back.
+dataSourceBuilder.ConnectionStringBuilder.NoResetOnClose = true;
 builder.Services.AddSingleton(dataSourceBuilder.Build());
 builder.Services.AddSingleton(new PeerAuth(adminKey));
 builder.Services.AddSingleton<WorkSignal>();
