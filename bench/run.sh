@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark of issue "Performance" and writes docs/benchmarks.md and docs/benchmarks.png:
 # ceiling, Dispatch on memory, Dispatch on PostgreSQL and the peer, at 64, 256 and 1,024 workers (overlap 1) and at
-# 256 workers with overlap 3, plus an import of 1,000,000 tasks. Everything runs on 127.0.0.1 and is stopped at the end.
+# 256 workers with overlap 3; growth of claim latency with 1,000,000 tasks queued and with 1,000 open projects; an
+# import of 1,000,000 tasks per system with the server's memory growth and, for Dispatch, a timed results export; and
+# 10,000 workers long polling at once. Every crowd run warms up first. Everything runs on 127.0.0.1 and is stopped at
+# the end.
 #
-#   bench/run.sh           the full run (about 12-15 minutes on 2 cores)
-#   bench/run.sh --quick   a tiny run that checks the script end to end (about 2-3 minutes); writes bench/out/quick-*
+#   bench/run.sh           the full run (about 13 minutes on 2 cores)
+#   bench/run.sh --quick   a tiny run that checks the script end to end (about 3 minutes); writes bench/out/quick-*
 #
-# Environment: TARGET_SECONDS (claim+submit phase per run, default 20), DISPATCH_PG_BIN (PostgreSQL binaries),
-# IMPORT_TASKS (default 1000000), WAIT_SECONDS (long-poll wait sent with each claim, default 0).
+# Environment: TARGET_SECONDS (claim+submit phase per run, default 12), WARMUP_SECONDS (warm-up before each crowd run,
+# default 10), DISPATCH_PG_BIN (PostgreSQL binaries), IMPORT_TASKS (default 1000000), WAIT_SECONDS (long-poll wait
+# sent with each claim of the main runs, default 0).
 set -euo pipefail
 
 QUICK=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -33,25 +37,44 @@ if [[ $QUICK == 1 ]]; then
   WORKER_COUNTS=(32)
   OVERLAP3_WORKERS=32
   TARGET_SECONDS=${TARGET_SECONDS:-2}
+  WARMUP_SECONDS=${WARMUP_SECONDS:-1}
   IMPORT_TASKS=${IMPORT_TASKS:-10000}
   MIN_TASKS=300
+  GROWTH_SECONDS=2
+  GROWTH_QUEUED=(1000 10000)
+  GROWTH_PROJECTS=100
+  THEN_CYCLES=2000
+  EXPORT_PAGES=2
+  LONG_POLL_WORKERS=1000
+  LONG_POLL_WAIT=6
+  LONG_POLL_WINDOW=2
   REPORT_MD="$OUT/quick-benchmarks.md"
   REPORT_PNG="$OUT/quick-benchmarks.png"
 else
   WORKER_COUNTS=(64 256 1024)
   OVERLAP3_WORKERS=256
-  TARGET_SECONDS=${TARGET_SECONDS:-20}
+  TARGET_SECONDS=${TARGET_SECONDS:-12}
+  WARMUP_SECONDS=${WARMUP_SECONDS:-10}
   IMPORT_TASKS=${IMPORT_TASKS:-1000000}
   MIN_TASKS=5000
+  GROWTH_SECONDS=12
+  GROWTH_QUEUED=(10000 1000000)
+  GROWTH_PROJECTS=1000
+  THEN_CYCLES=20000
+  EXPORT_PAGES=20
+  LONG_POLL_WORKERS=10000
+  LONG_POLL_WAIT=20
+  LONG_POLL_WINDOW=10
   REPORT_MD="$ROOT/docs/benchmarks.md"
   REPORT_PNG="$ROOT/docs/benchmarks.png"
 fi
 
 WAIT_SECONDS=${WAIT_SECONDS:-0}
 
-# First guesses of claim+submit cycles/s per system; each run's measured rate sizes that system's next run, and a
-# first run much shorter than TARGET_SECONDS is run again at the measured rate.
-declare -A RATE=([ceiling]=7000 [dispatch-memory]=600 [dispatch-postgres]=250 [peer]=300)
+# First guesses of claim+submit cycles/s per system at 64 workers, on the low side of what they measured, because a run
+# sized too long costs more than one run again; each run's measured rate sizes that system's next run (and its
+# warm-up), and a first run much shorter than TARGET_SECONDS is run again at the measured rate.
+declare -A RATE=([ceiling]=16000 [dispatch-memory]=2000 [dispatch-postgres]=500 [peer]=300)
 
 log() { echo "[$(date +%H:%M:%S)] $*" | tee -a "$LOG"; }
 
@@ -183,6 +206,13 @@ tasks_for() {
   echo "$n"
 }
 
+# warmup_for SYSTEM OVERLAP: warm-up tasks for about WARMUP_SECONDS at SYSTEM's last measured rate (0 turns it off).
+warmup_for() {
+  local n=$(( ${RATE[$1]%.*} * WARMUP_SECONDS / $2 ))
+  (( WARMUP_SECONDS > 0 && n < 100 )) && n=100
+  echo "$n"
+}
+
 remember_rate() {
   local rate
   rate="$(tail -1 "$RESULTS" | jq -r '.cyclesPerSec // empty')"
@@ -196,27 +226,58 @@ for system in ceiling dispatch-memory dispatch-postgres peer; do
   for workers in "${WORKER_COUNTS[@]}"; do
     tasks="$(tasks_for "$system" 1)"
     log "== $system: $workers workers, overlap 1, $tasks tasks"
-    simulate "$system" --workers "$workers" --tasks "$tasks" --overlap 1 --wait-seconds "$WAIT_SECONDS"
+    simulate "$system" --workers "$workers" --tasks "$tasks" --overlap 1 --wait-seconds "$WAIT_SECONDS" --warmup-tasks "$(warmup_for "$system" 1)"
     remember_rate "$system"
     seconds="$(tail -1 "$RESULTS" | jq -r '.cycleSeconds // 0')"
     if [[ $first == 1 ]] && jq -e --argjson t "$TARGET_SECONDS" '(.cycleSeconds // $t) < $t / 2' <<< "$(tail -1 "$RESULTS")" > /dev/null; then
       sed -i '$ d' "$RESULTS"
       tasks="$(tasks_for "$system" 1)"
       log "== $system: that run took only $seconds s; again with $tasks tasks"
-      simulate "$system" --workers "$workers" --tasks "$tasks" --overlap 1 --wait-seconds "$WAIT_SECONDS"
+      simulate "$system" --workers "$workers" --tasks "$tasks" --overlap 1 --wait-seconds "$WAIT_SECONDS" --warmup-tasks "$(warmup_for "$system" 1)"
       remember_rate "$system"
     fi
     first=0
   done
   tasks="$(tasks_for "$system" 3)"
   log "== $system: $OVERLAP3_WORKERS workers, overlap 3, $tasks tasks"
-  simulate "$system" --workers "$OVERLAP3_WORKERS" --tasks "$tasks" --overlap 3 --wait-seconds "$WAIT_SECONDS"
+  simulate "$system" --workers "$OVERLAP3_WORKERS" --tasks "$tasks" --overlap 3 --wait-seconds "$WAIT_SECONDS" --warmup-tasks "$(warmup_for "$system" 3)"
 done
 
+# Growth on dispatch-memory: the same crowd and the same number of cycles in both runs of a pair, so that only the
+# queue length, or the number of open projects, differs.
+GROWTH_CYCLES=$(( ${RATE[dispatch-memory]%.*} * GROWTH_SECONDS ))
+(( GROWTH_CYCLES < MIN_TASKS )) && GROWTH_CYCLES=$MIN_TASKS
+(( GROWTH_CYCLES < GROWTH_PROJECTS )) && GROWTH_CYCLES=$GROWTH_PROJECTS
+for queued in "${GROWTH_QUEUED[@]}"; do
+  log "== dispatch-memory: growth, $OVERLAP3_WORKERS workers, about $queued tasks kept queued, $GROWTH_CYCLES cycles"
+  simulate dispatch-memory --tag growth-queued --workers "$OVERLAP3_WORKERS" --keep-queued "$queued" --cycles "$GROWTH_CYCLES" \
+    --warmup-tasks "$(warmup_for dispatch-memory 1)"
+done
+for projects in 1 "$GROWTH_PROJECTS"; do
+  log "== dispatch-memory: growth, $OVERLAP3_WORKERS workers, $GROWTH_CYCLES tasks in $projects open project(s)"
+  simulate dispatch-memory --tag growth-projects --workers "$OVERLAP3_WORKERS" --projects "$projects" --tasks "$GROWTH_CYCLES" \
+    --warmup-tasks "$(warmup_for dispatch-memory 1)"
+done
+
+# Imports; Dispatch then completes THEN_CYCLES of the imported tasks and pages through their results export. The peer
+# has no results export.
 for system in dispatch-memory dispatch-postgres peer; do
   log "== $system: import of $IMPORT_TASKS tasks with 200-byte payloads"
-  simulate "$system" --import-only --workers 1 --tasks "$IMPORT_TASKS" --payload-bytes 200
+  if [[ $system == peer ]]; then
+    simulate "$system" --import-only --workers 1 --tasks "$IMPORT_TASKS" --payload-bytes 200 --warmup-tasks "$(warmup_for "$system" 1)"
+  else
+    simulate "$system" --import-only --workers "$OVERLAP3_WORKERS" --tasks "$IMPORT_TASKS" --payload-bytes 200 \
+      --then-cycles "$THEN_CYCLES" --export-pages "$EXPORT_PAGES" --warmup-tasks "$(warmup_for "$system" 1)"
+  fi
 done
+
+# Long polling: every worker waits for work that never comes, and the server's CPU is read over an idle window. No
+# warm-up: a warm-up crowd would end with every worker waiting out a whole long poll.
+if (( $(ulimit -n) < LONG_POLL_WORKERS + 1000 )); then
+  log "warning: ulimit -n is $(ulimit -n); $LONG_POLL_WORKERS waiting workers need more open files than that"
+fi
+log "== dispatch-memory: long polling, $LONG_POLL_WORKERS workers waiting up to $LONG_POLL_WAIT s, idle window $LONG_POLL_WINDOW s"
+simulate dispatch-memory --tag long-poll --workers "$LONG_POLL_WORKERS" --tasks 1 --wait-seconds "$LONG_POLL_WAIT" --idle-window "$LONG_POLL_WINDOW"
 
 # ----------------------------------------------------------------------------------------------------- report
 ELAPSED=$((SECONDS - START_SECONDS))
@@ -224,8 +285,9 @@ CPU_MODEL="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' 
 MEMORY="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 dotnet "$BENCH_DLL" report --results "$RESULTS" --out "$REPORT_MD" --chart "$REPORT_PNG" --target-workers "$OVERLAP3_WORKERS" \
+  --warmup-seconds "$WARMUP_SECONDS" \
   --meta "Date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-  --meta "Command=\`bench/run.sh $*\` (${ELAPSED} s in all; claim+submit phase sized to about $TARGET_SECONDS s per run)" \
+  --meta "Command=\`bench/run.sh $*\` (${ELAPSED} s in all; claim+submit phase sized to about $TARGET_SECONDS s per run, after a warm-up of about $WARMUP_SECONDS s)" \
   --meta "Machine=$(nproc) cores ($CPU_MODEL), $MEMORY memory, $(uname -sr)" \
   --meta "Software=.NET $(dotnet --version), $PG_VERSION, Dispatch at commit $COMMIT" \
   --meta "Simulator=one process on the same machine: one HttpClient (SocketsHttpHandler, MaxConnectionsPerServer = workers), claims without projectId, each server fresh for each run" \

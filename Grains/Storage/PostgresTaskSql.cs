@@ -17,7 +17,7 @@ internal static class PostgresTaskSql
         FROM unnest(@ids, @shards, @priorities, @payloads, @goldens) WITH ORDINALITY AS i(task_id, shard, priority, payload, golden, ord)
         ORDER BY i.ord
         ON CONFLICT (project_id, task_id) DO NOTHING
-        RETURNING task_id
+        RETURNING task_id, shard, state, priority, seq
         """;
 
     public const string ReadImported = """

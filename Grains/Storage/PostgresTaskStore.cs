@@ -11,26 +11,19 @@ namespace Dispatch.Grains.Storage;
 /// <summary>The production store: Dispatch's own tables on PostgreSQL (see Postgres/Migrations).</summary>
 public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresWriteBatcher writes) : ITaskStore
 {
+    /// <summary>
+    /// Inserts first and compares payloads only for the ids that were there already (usually none), in one
+    /// transaction that a conflict rolls back, so nothing of a refused import is stored.
+    /// </summary>
     public async Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         var ids = tasks.Select(t => t.TaskId).ToArray();
         var payloads = tasks.Select(t => t.PayloadJson).ToArray();
+        var states = new Dictionary<string, (int Shard, TaskState State, int Priority, long Sequence)>(StringComparer.Ordinal);
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        await using (var find = new NpgsqlCommand(PostgresTaskSql.FindConflict, connection, transaction))
-        {
-            find.Parameters.AddWithValue("project", projectId);
-            find.Parameters.AddWithValue("ids", ids);
-            find.Parameters.AddWithValue("payloads", payloads);
-            if (await find.ExecuteScalarAsync(cancellationToken) is string conflicting)
-            {
-                return ImportOutcome.Conflict(conflicting);
-            }
-        }
-
-        var created = new HashSet<string>(StringComparer.Ordinal);
         await using (var insert = new NpgsqlCommand(PostgresTaskSql.Insert, connection, transaction))
         {
             insert.Parameters.AddWithValue("project", projectId);
@@ -40,27 +33,42 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresWrite
             insert.Parameters.AddWithValue("priorities", tasks.Select(t => t.Priority).ToArray());
             insert.Parameters.AddWithValue("payloads", payloads);
             insert.Parameters.Add(new NpgsqlParameter("goldens", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = tasks.Select(t => t.GoldenAnswerJson).ToArray() });
-            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                created.Add(reader.GetString(0));
-            }
+            await ReadImportedAsync(insert, states, cancellationToken);
         }
 
-        var states = new Dictionary<string, (int Shard, TaskState State, int Priority, long Sequence)>(StringComparer.Ordinal);
-        await using (var read = new NpgsqlCommand(PostgresTaskSql.ReadImported, connection, transaction))
+        var created = states.Keys.ToHashSet(StringComparer.Ordinal);
+        var existing = tasks.Where(t => !created.Contains(t.TaskId)).ToArray();
+        if (existing.Length > 0)
         {
-            read.Parameters.AddWithValue("project", projectId);
-            read.Parameters.AddWithValue("ids", ids);
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            await using (var find = new NpgsqlCommand(PostgresTaskSql.FindConflict, connection, transaction))
             {
-                states[reader.GetString(0)] = (reader.GetInt32(1), (TaskState)reader.GetInt16(2), reader.GetInt32(3), reader.GetInt64(4));
+                find.Parameters.AddWithValue("project", projectId);
+                find.Parameters.AddWithValue("ids", existing.Select(t => t.TaskId).ToArray());
+                find.Parameters.AddWithValue("payloads", existing.Select(t => t.PayloadJson).ToArray());
+                if (await find.ExecuteScalarAsync(cancellationToken) is string conflicting)
+                {
+                    await transaction.RollbackAsync(cancellationToken);
+                    return ImportOutcome.Conflict(conflicting);
+                }
             }
+
+            await using var read = new NpgsqlCommand(PostgresTaskSql.ReadImported, connection, transaction);
+            read.Parameters.AddWithValue("project", projectId);
+            read.Parameters.AddWithValue("ids", existing.Select(t => t.TaskId).ToArray());
+            await ReadImportedAsync(read, states, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
         return new ImportOutcome([.. ids.Select(id => new ImportedTask(id, states[id].Shard, created.Contains(id), states[id].State, states[id].Priority, states[id].Sequence))], null);
+    }
+
+    private static async Task ReadImportedAsync(NpgsqlCommand command, Dictionary<string, (int, TaskState, int, long)> states, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            states[reader.GetString(0)] = (reader.GetInt32(1), (TaskState)reader.GetInt16(2), reader.GetInt32(3), reader.GetInt64(4));
+        }
     }
 
     public async Task<TaskRecord?> GetAsync(string projectId, string taskId, CancellationToken cancellationToken = default)

@@ -20,7 +20,7 @@ public sealed class SimulatorOptions
     /// <summary>Virtual workers, each with its own token and one connection. Default: 64.</summary>
     public int Workers { get; private set; } = 64;
 
-    /// <summary>Tasks in all projects together. Default: 10,000.</summary>
+    /// <summary>Tasks in all projects together (with <see cref="KeepQueued"/>: not used). Default: 10,000.</summary>
     public int Tasks { get; private set; } = 10_000;
 
     /// <summary>Projects the tasks are spread over. Default: 1.</summary>
@@ -37,7 +37,8 @@ public sealed class SimulatorOptions
 
     /// <summary>
     /// Tasks crowded through before the measured run, so that every system is measured warm (JIT tiering, pools,
-    /// caches) rather than in its first seconds. They go to a project of their own, not counted. Default: 0.
+    /// caches) rather than in its first seconds. They go to a project of their own, not counted. An import-only run
+    /// without a crowd only imports them. Default: 0.
     /// </summary>
     public int WarmupTasks { get; private set; }
 
@@ -47,8 +48,48 @@ public sealed class SimulatorOptions
     /// <summary>Import calls in flight at once. Default: 1.</summary>
     public int ImportParallel { get; private set; } = 1;
 
-    /// <summary>Only create the projects and import (measures the import rate); no workers. Default: false.</summary>
+    /// <summary>
+    /// Only create the projects and import: measures the import rate and, given <c>--pid server=...</c>, the growth of
+    /// the server's resident memory per imported task. No workers unless <see cref="ThenCycles"/>. Default: false.
+    /// </summary>
     public bool ImportOnly { get; private set; }
+
+    /// <summary>
+    /// With <see cref="ImportOnly"/>: after the import, a crowd of <see cref="Workers"/> takes this many claim+submit
+    /// cycles from the imported project, so that its results export has something to page through. Default: 0.
+    /// </summary>
+    public int ThenCycles { get; private set; }
+
+    /// <summary>
+    /// Consecutive pages of <c>GET /v1/projects/{id}/results?limit=1000</c> timed after the run, each following the
+    /// previous page's <c>next</c>. Default: 0.
+    /// </summary>
+    public int ExportPages { get; private set; }
+
+    /// <summary>
+    /// Keeps about this many tasks queued while the crowd runs: the project starts with this many (instead of
+    /// <see cref="Tasks"/>) and a background loop imports a batch (a tenth of it, at most 10,000, the API's limit per
+    /// call) each time that many were completed. Needs <see cref="Cycles"/> and one project. Default: 0 (off).
+    /// </summary>
+    public int KeepQueued { get; private set; }
+
+    /// <summary>
+    /// Claim+submit cycles in all after which the workers stop claiming (0 = until no work is left). Such a run leaves
+    /// work queued, so it checks only counts, accepted submits and errors, not that every task completed. Default: 0.
+    /// </summary>
+    public int Cycles { get; private set; }
+
+    /// <summary>
+    /// With <see cref="WaitSeconds"/>: once no work is left and every worker waits in a long poll, the server's CPU is
+    /// measured over this many seconds. It must end before the first wait does. Default: 0 (off).
+    /// </summary>
+    public int IdleWindow { get; private set; }
+
+    /// <summary>
+    /// What the run measures, copied into the results so the report can tell it apart (for example
+    /// <c>growth-queued</c>, <c>growth-projects</c>, <c>long-poll</c>); untagged runs form the main tables. Default: none.
+    /// </summary>
+    public string? Tag { get; private set; }
 
     /// <summary>Name the project in each claim instead of letting the server route. Default: false.</summary>
     public bool NameProject { get; private set; }
@@ -89,6 +130,12 @@ public sealed class SimulatorOptions
                 case "--import-batch": o.ImportBatch = Int(); break;
                 case "--import-parallel": o.ImportParallel = Int(); break;
                 case "--import-only": o.ImportOnly = true; break;
+                case "--then-cycles": o.ThenCycles = Int(); break;
+                case "--export-pages": o.ExportPages = Int(); break;
+                case "--keep-queued": o.KeepQueued = Int(); break;
+                case "--cycles": o.Cycles = Int(); break;
+                case "--idle-window": o.IdleWindow = Int(); break;
+                case "--tag": o.Tag = Value(); break;
                 case "--name-project": o.NameProject = true; break;
                 case "--skip-verify": o.SkipVerify = true; break;
                 case "--json-out": o.JsonOut = Value(); break;
@@ -114,6 +161,26 @@ public sealed class SimulatorOptions
         if (o.Workers < 1 || o.Tasks < 1 || o.Projects < 1 || o.Overlap < 1 || o.Projects > o.Tasks || o.ImportParallel < 1 || o.ImportBatch is < 1 or > 10_000 || o.WarmupTasks < 0)
         {
             throw new ArgumentException("--workers, --tasks, --projects, --overlap, --import-parallel must be positive, --projects at most --tasks, --import-batch 1..10000, --warmup-tasks not negative.");
+        }
+
+        if (o.ThenCycles < 0 || o.ExportPages < 0 || o.KeepQueued < 0 || o.Cycles < 0 || o.IdleWindow < 0)
+        {
+            throw new ArgumentException("--then-cycles, --export-pages, --keep-queued, --cycles and --idle-window must not be negative.");
+        }
+
+        if (o.ThenCycles > 0 && !o.ImportOnly)
+        {
+            throw new ArgumentException("--then-cycles goes with --import-only (use --cycles for a crowd run).");
+        }
+
+        if (o.KeepQueued > 0 && (o.Cycles == 0 || o.ImportOnly || o.Projects != 1 || o.Mode != "api"))
+        {
+            throw new ArgumentException("--keep-queued needs --cycles, one project, --mode api and no --import-only.");
+        }
+
+        if (o.IdleWindow > 0 && (o.WaitSeconds <= o.IdleWindow || o.ImportOnly))
+        {
+            throw new ArgumentException("--idle-window needs a crowd run with --wait-seconds longer than the window.");
         }
 
         if (o.System.Length == 0)

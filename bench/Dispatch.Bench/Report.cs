@@ -20,6 +20,9 @@ public sealed class ReportOptions
     /// <summary>The worker count the issue's targets are taken at. Default: 256.</summary>
     public int TargetWorkers { get; private set; } = 256;
 
+    /// <summary>Seconds of warm-up each crowd run had before it was measured, stated in the text. Default: 0.</summary>
+    public int WarmupSeconds { get; private set; }
+
     /// <summary>Facts about the run (machine, date, command), shown in order.</summary>
     public List<(string Name, string Value)> Meta { get; } = [];
 
@@ -36,6 +39,7 @@ public sealed class ReportOptions
                 case "--out": o.Out = Value(); break;
                 case "--chart": o.Chart = Value(); break;
                 case "--target-workers": o.TargetWorkers = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--warmup-seconds": o.WarmupSeconds = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--meta":
                     var pair = Value().Split('=', 2);
                     o.Meta.Add((pair[0], pair.Length > 1 ? pair[1] : ""));
@@ -79,6 +83,19 @@ public static class Report
         md.AppendLine();
         md.AppendLine("PostgreSQL 15 runs with its default durability (`fsync` and `synchronous_commit` on), a fresh database per run.");
         md.AppendLine();
+        if (options.WarmupSeconds > 0)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"All results are taken after a warm-up of about {options.WarmupSeconds} s per run: on the same fresh server, the same crowd first");
+            md.AppendLine("works through a project of its own sized to that many seconds at the system's last measured rate, so that JIT");
+            md.AppendLine("tiering, pools and caches are equally warm for every system; nothing of the warm-up is counted. Import runs warm");
+            md.AppendLine("up with a small import of their own (and, for Dispatch, a crowd that completes it). The long-polling run has none.");
+        }
+        else
+        {
+            md.AppendLine("The runs had no warm-up: each was measured from the server's first request on.");
+        }
+
+        md.AppendLine();
         md.AppendLine("## Machine and run");
         md.AppendLine();
         foreach (var (name, value) in options.Meta)
@@ -100,13 +117,39 @@ public static class Report
         Target(md, "postgres: cycles/s vs peer (overlap 3)", Ratio(Cycle(runs, "dispatch-postgres", w, 3), Cycle(runs, "peer", w, 3), "cyclesPerSec"), ">= 3.0", r => r >= 3.0);
         Target(md, "postgres: import tasks/s vs peer", Ratio(Import(runs, "dispatch-postgres"), Import(runs, "peer"), "importTasksPerSec"), ">= 1.0", r => r >= 1.0);
         Target(md, "memory: import tasks/s", Import(runs, "dispatch-memory")?["importTasksPerSec"]?.GetValue<double>(), ">= 100,000", r => r >= 100_000, "N0");
+
+        var queued = Tagged(runs, "growth-queued").OrderBy(r => r["keepQueued"]?.GetValue<double>() ?? 0).ToList();
+        var fewQueued = queued.FirstOrDefault();
+        var manyQueued = queued.Count > 1 ? queued[^1] : null;
+        Target(md, $"growth: claim p99, {Count(manyQueued?["keepQueued"], "1,000,000")} vs {Count(fewQueued?["keepQueued"], "10,000")} tasks queued",
+            Ratio(P99(manyQueued), P99(fewQueued)), "<= 1.5", r => r <= 1.5);
+        var projects = Tagged(runs, "growth-projects").OrderBy(r => r["projects"]!.GetValue<int>()).ToList();
+        var oneProject = projects.FirstOrDefault(r => r["projects"]!.GetValue<int>() == 1);
+        var manyProjects = projects.LastOrDefault(r => r["projects"]!.GetValue<int>() > 1);
+        Target(md, $"growth: claim p99, {Count(manyProjects?["projects"], "1,000")} open projects vs 1",
+            Ratio(P99(manyProjects), P99(oneProject)), "<= 1.5", r => r <= 1.5);
+        foreach (var (system, label) in new[] { ("dispatch-memory", "memory"), ("dispatch-postgres", "postgres") })
+        {
+            var import = Import(runs, system);
+            Target(md, $"growth ({label}): results export, slowest of {import?["export"]?["pages"]?.ToString() ?? "20"} pages of 1,000 from a {Count(import?["tasks"], "1,000,000")}-task project",
+                import?["export"]?["maxMs"]?.GetValue<double>(), "< 50 ms", ms => ms < 50, "0.0' ms'");
+        }
+
+        Target(md, $"memory: server working set per imported task, memory mode ({Count(Import(runs, "dispatch-memory")?["tasks"], "1,000,000")} tasks)",
+            Import(runs, "dispatch-memory")?["workingSet"]?["bytesPerTask"]?.GetValue<double>(), "<= 1,024 bytes", b => b <= 1024, "N0");
+        Target(md, $"memory: server working set per imported task, PostgreSQL mode ({Count(Import(runs, "dispatch-postgres")?["tasks"], "1,000,000")} tasks)",
+            Import(runs, "dispatch-postgres")?["workingSet"]?["bytesPerTask"]?.GetValue<double>(), "<= 300 bytes", b => b <= 300, "N0");
+        var longPoll = Tagged(runs, "long-poll").LastOrDefault();
+        var idle = longPoll?["idle"];
+        Target(md, $"long polling: server CPU while {Count(longPoll?["workers"], "10,000")} workers wait{(idle?["clean"]?.GetValue<bool>() == false ? " (window not clean, see below)" : "")}",
+            idle?["measured"]?.GetValue<bool>() == true ? idle["serverPercentOfCore"]?.GetValue<double>() : null, "< 5% of one core", p => p < 5, "0.00'%'");
         md.AppendLine();
 
         md.AppendLine("## Claim and submit");
         md.AppendLine();
         md.AppendLine("| system | workers | overlap | tasks | cycles/s | requests/s | claim p50 / p95 / p99 / max ms | submit p50 / p95 / p99 / max ms | server CPU (cores) | simulator CPU (cores) | errors | invariants |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---|---|---|---:|---|---|");
-        foreach (var r in runs.Where(r => r["importOnly"]?.GetValue<bool>() != true)
+        foreach (var r in runs.Where(r => r["importOnly"]?.GetValue<bool>() != true && Untagged(r))
                      .OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>()))
                      .ThenBy(r => r["overlap"]!.GetValue<int>())
                      .ThenBy(r => r["workers"]!.GetValue<int>()))
@@ -129,6 +172,9 @@ public static class Report
         }
 
         md.AppendLine();
+        Growth(md, runs);
+        ExportAndMemory(md, runs);
+        LongPolling(md, runs);
         md.AppendLine(CultureInfo.InvariantCulture, $"![cycles/s and claim p99 per system and worker count]({Path.GetFileName(options.Chart)})");
         md.AppendLine();
         md.AppendLine("Raw results, one JSON line per run, are in the log of the run (`bench/out/results.jsonl`).");
@@ -140,12 +186,102 @@ public static class Report
         return 0;
     }
 
+    private static void Growth(StringBuilder md, List<JsonObject> runs)
+    {
+        var growth = Tagged(runs, "growth-queued").Concat(Tagged(runs, "growth-projects")).ToList();
+        if (growth.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Growth");
+        md.AppendLine();
+        md.AppendLine("Does a claim get slower as the work around it grows? Dispatch on memory, claims routed (no `projectId`), overlap 1;");
+        md.AppendLine("the two runs of each pair have the same crowd and take the same number of cycles, so only the size differs.");
+        md.AppendLine("**Queued**: the project starts with N tasks and, while the crowd runs, the simulator imports a tenth of N each time");
+        md.AppendLine("that many were completed, so about N stay queued; the crowd stops after the given cycles, so the invariants check");
+        md.AppendLine("counts and accepted submits only. **Projects**: the same tasks spread evenly over that many open projects, drained.");
+        md.AppendLine();
+        md.AppendLine("| run | workers | cycles | cycles/s | claim p50 / p95 / p99 / max ms | submit p50 / p95 / p99 / max ms | server CPU (cores) | errors | invariants |");
+        md.AppendLine("|---|---:|---:|---:|---|---|---|---|---|");
+        foreach (var r in growth)
+        {
+            var run = r["keepQueued"] is { } n ? $"about {Int(n)} queued" : $"{Int(r["projects"])} project(s)";
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {run} | {r["workers"]} | {Int(r["cycles"])} | {Int(r["cyclesPerSec"])} | {Lat(r["claim"])} | {Lat(r["submit"])} | {ServerCpu(r["cpu"])} | {Errors(r)} | {Invariants(r)} |");
+        }
+
+        md.AppendLine();
+    }
+
+    private static void ExportAndMemory(StringBuilder md, List<JsonObject> runs)
+    {
+        var imports = runs.Where(r => r["importOnly"]?.GetValue<bool>() == true && r["workingSet"] is not null)
+            .OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>())).ToList();
+        if (imports.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Memory per task and results export");
+        md.AppendLine();
+        md.AppendLine("In each import run above, the simulator read the server process's resident memory (`VmRSS`) just before the import and");
+        md.AppendLine(CultureInfo.InvariantCulture, $"{imports[0]["workingSet"]!["settleSeconds"]} s after it ended; the growth divided by the tasks imported is the memory per task (for dispatch-postgres and");
+        md.AppendLine("the peer, the memory of that process alone, not PostgreSQL's). Then, for Dispatch, a crowd completed some of the");
+        md.AppendLine("imported tasks, and consecutive pages of `GET /v1/projects/{id}/results?limit=1000` (admin key, each following the");
+        md.AppendLine("previous `next`) were timed as the client sees them, up to the last byte of the body.");
+        md.AppendLine();
+        md.AppendLine("| system | tasks | resident before (MiB) | resident after (MiB) | bytes per task | tasks then completed | export pages | items per page | page p50 ms | page max ms |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in imports)
+        {
+            var ws = r["workingSet"]!;
+            var export = r["export"];
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r["system"]} | {Int(r["tasks"])} | {Mib(ws["beforeBytes"])} | {Mib(ws["afterBytes"])} | {Int(ws["bytesPerTask"])} | {Int(r["cycles"])} | {export?["pages"]?.ToString() ?? "-"} | {Int(export?["itemsPerPage"])} | {export?["p50Ms"]?.ToString() ?? "-"} | {export?["maxMs"]?.ToString() ?? "-"} |");
+        }
+
+        md.AppendLine();
+    }
+
+    private static void LongPolling(StringBuilder md, List<JsonObject> runs)
+    {
+        if (Tagged(runs, "long-poll").LastOrDefault() is not { } r)
+        {
+            return;
+        }
+
+        var idle = r["idle"];
+        md.AppendLine("## Long polling");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Dispatch on memory, {Int(r["workers"])} workers and one task, each claim with `waitSeconds: {r["waitSeconds"]}`, no warm-up. Once the task was");
+        md.AppendLine("done and every worker had a claim in flight (plus 2 s for the server to take the last ones in), the server's CPU was");
+        md.AppendLine("read over an idle window; a claim answered inside the window would mean it was not idle, and the window is then");
+        md.AppendLine("marked not clean.");
+        md.AppendLine();
+        md.AppendLine("| workers waiting | wait s | all waiting after s | window s | claims answered in window | server CPU (% of one core) | clean |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---|");
+        md.AppendLine(idle?["measured"]?.GetValue<bool>() == true
+            ? $"| {Int(idle["waitingWorkers"])} | {r["waitSeconds"]} | {idle["allWaitingAfterSeconds"]} | {idle["windowSeconds"]} | {idle["claimsAnsweredInWindow"]} | {idle["serverPercentOfCore"]} | {(idle["clean"]!.GetValue<bool>() ? "yes" : "**no**")} |"
+            : $"| {Int(r["workers"])} | {r["waitSeconds"]} | - | - | - | not measured: the crowd ended first | - |");
+        md.AppendLine();
+    }
+
+    private static string Mib(JsonNode? bytes) => bytes is null ? "-" : (bytes.GetValue<double>() / 1048576).ToString("N1", Inv);
+
     private static JsonObject? Cycle(List<JsonObject> runs, string system, int workers, int overlap) =>
-        runs.LastOrDefault(r => r["system"]!.GetValue<string>() == system && r["importOnly"]?.GetValue<bool>() != true &&
+        runs.LastOrDefault(r => r["system"]!.GetValue<string>() == system && r["importOnly"]?.GetValue<bool>() != true && Untagged(r) &&
                                 r["workers"]!.GetValue<int>() == workers && r["overlap"]!.GetValue<int>() == overlap && r["cyclesPerSec"] is not null);
 
     private static JsonObject? Import(List<JsonObject> runs, string system) =>
         runs.LastOrDefault(r => r["system"]!.GetValue<string>() == system && r["importOnly"]?.GetValue<bool>() == true && r["importTasksPerSec"] is not null);
+
+    private static bool Untagged(JsonObject run) => run["tag"] is null;
+
+    private static IEnumerable<JsonObject> Tagged(List<JsonObject> runs, string tag) =>
+        runs.Where(r => r["tag"]?.GetValue<string>() == tag && r["cyclesPerSec"] is not null);
+
+    private static string Count(JsonNode? n, string otherwise) => n is null ? otherwise : n.GetValue<double>().ToString("N0", Inv);
 
     private static double? P99(JsonObject? run) => run?["claim"]?["p99Ms"]?.GetValue<double>();
 
@@ -176,7 +312,7 @@ public static class Report
 
     private static void Chart(List<JsonObject> runs, string path)
     {
-        var cycleRuns = runs.Where(r => r["importOnly"]?.GetValue<bool>() != true && r["overlap"]!.GetValue<int>() == 1 && r["cyclesPerSec"] is not null).ToList();
+        var cycleRuns = runs.Where(r => r["importOnly"]?.GetValue<bool>() != true && Untagged(r) && r["overlap"]!.GetValue<int>() == 1 && r["cyclesPerSec"] is not null).ToList();
         var workerCounts = cycleRuns.Select(r => r["workers"]!.GetValue<int>()).Distinct().Order().ToArray();
         var positions = workerCounts.Select((_, i) => (double)i).ToArray();
         var labels = workerCounts.Select(c => c.ToString(Inv)).ToArray();

@@ -23,11 +23,33 @@ public static class Summary
             o.WriteLine($"   204 no work {r["noWork204"]}");
         }
 
+        if (r["keepQueued"] is { } queued)
+        {
+            o.WriteLine($"   queued      about {Num(queued)} kept queued; {Num(r["tasksImportedWhileRunning"])} imported while running");
+        }
+
+        if (r["workingSet"] is JsonObject ws)
+        {
+            o.WriteLine($"   memory      server resident {Num(ws["beforeBytes"])} -> {Num(ws["afterBytes"])} bytes: {ws["bytesPerTask"]} bytes per task");
+        }
+
+        if (r["export"] is JsonObject export)
+        {
+            o.WriteLine($"   export ms   p50 {export["p50Ms"]}  max {export["maxMs"]}  ({export["pages"]} pages, {export["itemsPerPage"]} items per page)");
+        }
+
+        if (r["idle"] is JsonObject idle)
+        {
+            o.WriteLine(idle["measured"]!.GetValue<bool>()
+                ? $"   idle        server {idle["serverPercentOfCore"]}% of one core over {idle["windowSeconds"]} s with {idle["waitingWorkers"]} workers waiting ({(idle["clean"]!.GetValue<bool>() ? "clean" : $"{idle["claimsAnsweredInWindow"]} claims answered inside the window")})"
+                : "   idle        not measured: the crowd ended before the window did");
+        }
+
         var errors = r["errors"] as JsonObject;
         o.WriteLine($"   errors      {(errors is null || errors.Count == 0 ? "none" : string.Join(", ", errors.Select(e => $"{e.Key}: {e.Value}")))}");
         if (r["invariants"] is JsonObject inv)
         {
-            o.WriteLine($"   invariants  {(inv["ok"]!.GetValue<bool>() ? "OK" : "FAILED")} ({inv["resultsExported"]} results exported)");
+            o.WriteLine($"   invariants  {(inv["ok"]!.GetValue<bool>() ? "OK" : "FAILED")} ({inv["resultsExported"]} results exported; {inv["checked"]})");
             foreach (var failure in inv["failures"]!.AsArray())
             {
                 o.WriteLine($"     - {failure}");
@@ -37,7 +59,10 @@ public static class Summary
         o.WriteLine();
     }
 
-    private static string Num(JsonNode? n) => n is null ? "-" : n.GetValue<double>().ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+    // Parsed from the text because a node built in this process holds its CLR type (int, long), unlike one read from JSON.
+    private static string Num(JsonNode? n) => n is null
+        ? "-"
+        : double.Parse(n.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture).ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Latency(JsonNode? h) => h is null || h["p50Ms"] is null
         ? "-"
