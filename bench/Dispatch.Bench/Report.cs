@@ -255,7 +255,7 @@ public static class Report
         md.AppendLine("## Long polling");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Dispatch on memory, {Int(r["workers"])} workers and one task, each claim with `waitSeconds: {r["waitSeconds"]}`, no warm-up. Once the task was");
-        md.AppendLine("done and every worker had a claim in flight (plus 2 s for the server to take the last ones in), the server's CPU was");
+        md.AppendLine("done and every worker had a claim in flight (plus 5 s for the server to take the last ones in and settle after the burst), the server's CPU was");
         md.AppendLine("read over an idle window; a claim answered inside the window would mean it was not idle, and the window is then");
         md.AppendLine("marked not clean.");
         md.AppendLine();

@@ -23,8 +23,9 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
     private readonly AuthenticationHeaderValue _admin = new("Bearer", options.AdminKey);
     private static readonly TimeSpan WorkingSetSettle = TimeSpan.FromSeconds(5);
 
-    // Requests handed to the client are not yet requests the server holds: the idle window starts this much later.
-    private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(2);
+    // Requests handed to the client are not yet requests the server holds, and the burst that brought 10,000 workers
+    // in leaves the server compiling and collecting for a few seconds: the idle window starts this much later.
+    private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(5);
 
     private long _refilled;
     private long _claimsInFlight;
