@@ -68,8 +68,8 @@ public sealed class SimulatorOptions
 
     /// <summary>
     /// Keeps about this many tasks queued while the crowd runs: the project starts with this many (instead of
-    /// <see cref="Tasks"/>) and a background loop imports a batch (a tenth of it, at most 10,000, the API's limit per
-    /// call) each time that many were completed. Needs <see cref="Cycles"/> and one project. Default: 0 (off).
+    /// <see cref="Tasks"/>) and a background loop imports 1,000 more (fewer if the queue is shorter) each time that many
+    /// were completed. Needs <see cref="Cycles"/> and one project. Default: 0 (off).
     /// </summary>
     public int KeepQueued { get; private set; }
 

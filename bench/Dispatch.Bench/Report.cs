@@ -198,8 +198,8 @@ public static class Report
         md.AppendLine();
         md.AppendLine("Does a claim get slower as the work around it grows? Dispatch on memory, claims routed (no `projectId`), overlap 1;");
         md.AppendLine("the two runs of each pair have the same crowd and take the same number of cycles, so only the size differs.");
-        md.AppendLine("**Queued**: the project starts with N tasks and, while the crowd runs, the simulator imports a tenth of N each time");
-        md.AppendLine("that many were completed, so about N stay queued; the crowd stops after the given cycles, so the invariants check");
+        md.AppendLine("**Queued**: the project starts with N tasks and, while the crowd runs, the simulator imports 1,000 more each time");
+        md.AppendLine("that many were completed (the same batch in both runs), so about N stay queued; the crowd stops after the given cycles, so the invariants check");
         md.AppendLine("counts and accepted submits only. **Projects**: the same tasks spread evenly over that many open projects, drained.");
         md.AppendLine();
         md.AppendLine("| run | workers | cycles | cycles/s | claim p50 / p95 / p99 / max ms | submit p50 / p95 / p99 / max ms | server CPU (cores) | errors | invariants |");
