@@ -50,13 +50,32 @@ public sealed class WorkAvailability(IClusterClient client, ShardHeads heads, Ti
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(WorkAvailability), ServiceLifecycleStage.Active, SubscribeAsync);
 
+    /// <summary>How often the subscription is tried at start before the silo gives up starting.</summary>
+    private const int SubscribeAttempts = 10;
+
+    /// <summary>
+    /// Silos starting together all subscribe to the one work-signal stream at once; before membership settles, two
+    /// activations of its pub-sub grain may race on storage, and the loser's write fails with a version conflict
+    /// (seen killing one of three silos started together). That is transient, so the subscription is tried again.
+    /// </summary>
     private async Task SubscribeAsync(CancellationToken cancellationToken)
     {
         var stream = client.GetStreamProvider(EventStreams.Provider).GetStream<WorkSignal>(EventStreams.WorkNamespace, EventStreams.WorkKey);
-        await stream.SubscribeAsync((signal, _) =>
+        for (var attempt = 1; ; attempt++)
         {
-            Forget(signal.ProjectId);
-            return Task.CompletedTask;
-        });
+            try
+            {
+                await stream.SubscribeAsync((signal, _) =>
+                {
+                    Forget(signal.ProjectId);
+                    return Task.CompletedTask;
+                });
+                return;
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException && attempt < SubscribeAttempts)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(attempt), time, cancellationToken);
+            }
+        }
     }
 }
