@@ -1,5 +1,5 @@
-using Dispatch.Common;
 using System.Security.Cryptography;
+using Dispatch.Common;
 using Dispatch.Requesters;
 using Dispatch.Workers;
 using Microsoft.Extensions.Caching.Memory;

@@ -1,5 +1,5 @@
-using Dispatch.Common;
 using Dispatch.Api.Auth;
+using Dispatch.Common;
 using Dispatch.Projects;
 using Microsoft.AspNetCore.Http;
 

@@ -1,5 +1,5 @@
-using Dispatch.Common;
 using Dispatch.Api.Auth;
+using Dispatch.Common;
 using Dispatch.Projects;
 using Dispatch.Requesters;
 using Microsoft.AspNetCore.Builder;

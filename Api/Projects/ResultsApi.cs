@@ -1,6 +1,6 @@
-using Dispatch.Common;
 using System.Globalization;
 using Dispatch.Api.Auth;
+using Dispatch.Common;
 using Dispatch.Projects;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

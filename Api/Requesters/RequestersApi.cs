@@ -1,5 +1,5 @@
-using Dispatch.Common;
 using Dispatch.Api.Auth;
+using Dispatch.Common;
 using Dispatch.Requesters;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

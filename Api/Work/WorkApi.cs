@@ -1,6 +1,6 @@
-using Dispatch.Common;
 using System.Text;
 using Dispatch.Api.Auth;
+using Dispatch.Common;
 using Dispatch.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,5 @@
-using Dispatch.Common;
 using System.Collections.Concurrent;
+using Dispatch.Common;
 using Dispatch.Projects;
 
 namespace Dispatch.Grains.Projects;
