@@ -15,8 +15,10 @@ public interface ITaskGrain : IGrainWithStringKey
     Task<TaskView?> GetAsync();
 
     /// <summary>Leases the task to the worker if it is open, has a free slot, and never had this worker.</summary>
+    /// <param name="seed">The task as its shard last read it, when it was never leased: an activation starts from it
+    /// instead of reading storage. Ignored by an active task.</param>
     [Alias("Lease")]
-    Task<LeaseAttempt> LeaseAsync(string workerId);
+    Task<LeaseAttempt> LeaseAsync(string workerId, TaskSeed? seed);
 
     [Alias("Heartbeat")]
     Task<Result<HeartbeatReceipt>> HeartbeatAsync(string leaseId, string workerId, int? extendSeconds);

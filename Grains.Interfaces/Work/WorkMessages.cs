@@ -46,6 +46,20 @@ public sealed record TaskSnapshot(
     [property: Id(8)] ImmutableArray<string> Workers,
     [property: Id(9)] DateTimeOffset? NextExpiry);
 
+/// <summary>
+/// A task that was never leased, as its queue shard read it from storage with a page of others: enough for the task
+/// grain to start from without reading storage itself. Only valid at <see cref="Version"/>: a task whose stored
+/// version differs (news of a change was lost) finds out on its versioned write and reads storage then.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.TaskSeed")]
+public sealed record TaskSeed(
+    [property: Id(0)] long Version,
+    [property: Id(1)] int Shard,
+    [property: Id(2)] int Priority,
+    [property: Id(3)] long Sequence,
+    [property: Id(4)] string PayloadJson,
+    [property: Id(5)] string? GoldenAnswerJson);
+
 /// <summary>Why a task did not lease to a worker. Stored nowhere; values may be added.</summary>
 public enum LeaseRefusal
 {

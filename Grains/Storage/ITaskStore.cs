@@ -1,4 +1,5 @@
 using Dispatch.Tasks;
+using Dispatch.Work;
 
 namespace Dispatch.Grains.Storage;
 
@@ -23,6 +24,12 @@ public interface ITaskStore
     /// new version. Throws <see cref="TaskVersionConflictException"/> otherwise.
     /// </summary>
     Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>True when every read is a round trip to a server, so that reading tasks a page at a time pays off.</summary>
+    bool ReadsCostARoundTrip { get; }
+
+    /// <summary>Seeds of those of the tasks that are open and were never leased; the others are left out.</summary>
+    Task<IReadOnlyDictionary<string, TaskSeed>> GetSeedsAsync(string projectId, IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default);
 
     /// <param name="overlap">Slots per task; null when unlimited (exam projects).</param>
     Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, CancellationToken cancellationToken = default);

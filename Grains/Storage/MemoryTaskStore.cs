@@ -302,4 +302,20 @@ public sealed class MemoryTaskStore : ITaskStore
             }
         }
     }
+
+    public bool ReadsCostARoundTrip => false;
+
+    public async Task<IReadOnlyDictionary<string, TaskSeed>> GetSeedsAsync(string projectId, IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default)
+    {
+        var seeds = new Dictionary<string, TaskSeed>(StringComparer.Ordinal);
+        foreach (var taskId in taskIds)
+        {
+            if (await GetAsync(projectId, taskId, cancellationToken) is { State: TaskState.Open, Leases.IsEmpty: true } task)
+            {
+                seeds[taskId] = new TaskSeed(task.Version, task.Shard, task.Priority, task.Sequence, task.PayloadJson, task.GoldenAnswerJson);
+            }
+        }
+
+        return seeds;
+    }
 }

@@ -45,9 +45,19 @@ internal static class PostgresTaskSql
         WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit
         """;
 
-    private const string CompletedPage = """
+    // The cursor is the completion_seq of the last completion read; the page goes on after that completion's place in
+    // completion order (the first page after nothing).
+    private const string AfterCursor = $"""
+        WHERE project_id = @project AND state = 1
+          AND (completed_at, completion_seq) > (
+              SELECT coalesce(max(completed_at), '-infinity'), coalesce(max(completion_seq), 0) FROM dispatch_tasks
+              WHERE project_id = @project AND state = 1 AND completion_seq = @after)
+        """;
+
+    private const string CompletedPage = $"""
         SELECT task_id FROM dispatch_tasks
-        WHERE project_id = @project AND state = 1 AND completion_seq > @after ORDER BY completion_seq LIMIT @limit
+        {AfterCursor} AND completed_at < {CompletionHorizon}
+        ORDER BY completed_at, completion_seq LIMIT @limit
         """;
 
     public const string ListByState = $"""
@@ -65,45 +75,76 @@ internal static class PostgresTaskSql
 
     public const string ListCompleted = $"""
         SELECT task_id, payload::text, completed_at, completion_seq FROM dispatch_tasks
-        WHERE project_id = @project AND state = 1 AND completion_seq > @after ORDER BY completion_seq LIMIT @limit;
+        {AfterCursor} AND completed_at < {CompletionHorizon}
+        ORDER BY completed_at, completion_seq LIMIT @limit;
         SELECT s.* FROM ({CompletedPage}) AS page
         CROSS JOIN LATERAL (
             SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = page.task_id OFFSET 0) AS s
         ORDER BY s.submitted_at, s.worker_id;
+        SELECT EXISTS (SELECT 1 FROM dispatch_tasks {AfterCursor} AND completed_at >= {CompletionHorizon});
         """;
 
-    // A completing change first takes the project's completion lock (held to commit), so completions of a project
-    // commit in the order of their sequence and timestamps: an export reader following the cursor can never pass a
-    // completion that commits later.
-    public const string LockCompletions = "SELECT pg_advisory_xact_lock(hashtext('dispatch-completion:' || @project))";
+    // Completion order is (completed_at, completion_seq), where completed_at is the completing transaction's start.
+    // A reader returns only completions from before the start of the oldest transaction still running in this
+    // database (CompletionHorizon): every transaction that commits later started at or after it, so its completions
+    // sort after every cursor handed out before, and no lock is shared by a project's completions. pg_stat_activity
+    // shows another session's transaction start only to the same role (or pg_read_all_stats): silos share one role.
+    public const string CompletionHorizon = """
+        LEAST(statement_timestamp(), (
+            SELECT min(xact_start) FROM pg_stat_activity
+            WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()))
+        """;
 
-    // Every part of the change reads from the versioned UPDATE, so when the version no longer matches nothing at
-    // all is written and no row comes back.
-    public const string Save = """
-        WITH task AS (
-            UPDATE dispatch_tasks
-            SET version = version + 1,
-                state = @state,
-                failed_attempts = @failed,
-                completed_at = CASE WHEN @completes THEN clock_timestamp() ELSE completed_at END,
-                completion_seq = CASE WHEN @completes THEN nextval('dispatch_completion_seq') ELSE completion_seq END
-            WHERE project_id = @project AND task_id = @task AND version = @expected
-            RETURNING version, shard
+    // Every part of a change joins the versioned UPDATE's rows, so a change whose version no longer matches writes
+    // nothing at all and gets no row back; the others of the batch go on.
+    public const string SaveMany = """
+        WITH c AS (
+            SELECT * FROM unnest(@projects::text[], @tasks::text[], @expected::bigint[], @states::smallint[], @failed::integer[], @completes::boolean[])
+                WITH ORDINALITY AS c(project_id, task_id, expected, state, failed, completes, idx)
         ),
-        new_lease AS (
+        task AS (
+            UPDATE dispatch_tasks t
+            SET version = t.version + 1,
+                state = c.state,
+                failed_attempts = c.failed,
+                completed_at = CASE WHEN c.completes THEN now() ELSE t.completed_at END,
+                completion_seq = CASE WHEN c.completes THEN nextval('dispatch_completion_seq') ELSE t.completion_seq END
+            FROM c
+            WHERE t.project_id = c.project_id AND t.task_id = c.task_id AND t.version = c.expected
+            RETURNING c.idx, t.project_id, t.task_id, t.shard, t.version
+        ),
+        new_leases AS (
             INSERT INTO dispatch_leases (lease_id, project_id, task_id, shard, worker_id, state, leased_at, expires_at)
-            SELECT @lease_id, @project, @task, task.shard, @lease_worker, 0, @leased_at, @expires_at FROM task WHERE @has_lease
+            SELECT l.lease_id, task.project_id, task.task_id, task.shard, l.worker_id, 0, l.leased_at, l.expires_at
+            FROM unnest(@lease_idx::bigint[], @lease_ids::text[], @lease_workers::text[], @leased_at::timestamptz[], @lease_expires::timestamptz[])
+                AS l(idx, lease_id, worker_id, leased_at, expires_at)
+            JOIN task ON task.idx = l.idx
         ),
         updated_leases AS (
-            UPDATE dispatch_leases l SET state = u.state, expires_at = u.expires_at
-            FROM unnest(@upd_ids, @upd_states, @upd_expires) AS u(lease_id, state, expires_at), task
-            WHERE l.lease_id = u.lease_id
+            UPDATE dispatch_leases d SET state = u.state, expires_at = u.expires_at
+            FROM unnest(@upd_idx::bigint[], @upd_ids::text[], @upd_states::smallint[], @upd_expires::timestamptz[])
+                AS u(idx, lease_id, state, expires_at)
+            JOIN task ON task.idx = u.idx
+            WHERE d.lease_id = u.lease_id
         ),
-        new_submission AS (
+        new_submissions AS (
             INSERT INTO dispatch_submissions (project_id, task_id, shard, worker_id, lease_id, result, submitted_at, correct, reward, skills)
-            SELECT @project, @task, task.shard, @sub_worker, @sub_lease, @sub_result::json, @sub_at, @sub_correct, @sub_reward, @sub_skills FROM task WHERE @has_submission
+            SELECT task.project_id, task.task_id, task.shard, s.worker_id, s.lease_id, s.result::json, s.submitted_at, s.correct, s.reward,
+                   ARRAY(SELECT json_array_elements_text(s.skills::json))
+            FROM unnest(@sub_idx::bigint[], @sub_workers::text[], @sub_leases::text[], @sub_results::text[], @sub_at::timestamptz[],
+                        @sub_correct::boolean[], @sub_rewards::numeric[], @sub_skills::text[])
+                AS s(idx, worker_id, lease_id, result, submitted_at, correct, reward, skills)
+            JOIN task ON task.idx = s.idx
         )
-        SELECT version FROM task
+        SELECT idx, version FROM task
+        """;
+
+    // A seed is only a task that no lease ever touched: its whole record is the row itself.
+    public const string Seeds = """
+        SELECT t.task_id, t.version, t.shard, t.priority, t.seq, t.payload::text, t.golden_answer::text
+        FROM dispatch_tasks t
+        WHERE t.project_id = @project AND t.task_id = ANY(@ids) AND t.state = 0
+          AND NOT EXISTS (SELECT 1 FROM dispatch_leases l WHERE l.project_id = t.project_id AND l.task_id = t.task_id)
         """;
 
     public const string LoadShard = """

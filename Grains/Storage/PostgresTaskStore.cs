@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Dispatch.Grains.Tasks;
 using Dispatch.Projects;
 using Dispatch.Tasks;
@@ -9,7 +10,7 @@ using NpgsqlTypes;
 namespace Dispatch.Grains.Storage;
 
 /// <summary>The production store: Dispatch's own tables on PostgreSQL (see Postgres/Migrations).</summary>
-public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresWriteBatcher writes) : ITaskStore
+public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskWriter writes) : ITaskStore
 {
     /// <summary>
     /// Inserts first and compares payloads only for the ids that were there already (usually none), in one
@@ -77,48 +78,25 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresWrite
         return page.Count == 0 ? null : page[0];
     }
 
-    public async Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        await writes.WriteAsync(new TaskWrite(projectId, taskId, expectedVersion, change)) ?? throw new TaskVersionConflictException(projectId, taskId);
+
+    public bool ReadsCostARoundTrip => true;
+
+    public async Task<IReadOnlyDictionary<string, TaskSeed>> GetSeedsAsync(string projectId, IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default)
     {
-        var commands = new List<NpgsqlBatchCommand>(2);
-        if (change.Completes)
+        await using var command = dataSource.CreateCommand(PostgresTaskSql.Seeds);
+        command.Parameters.AddWithValue("project", projectId);
+        command.Parameters.AddWithValue("ids", taskIds.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var seeds = new Dictionary<string, TaskSeed>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            var lockCompletions = new NpgsqlBatchCommand(PostgresTaskSql.LockCompletions);
-            lockCompletions.Parameters.AddWithValue("project", projectId);
-            commands.Add(lockCompletions);
+            seeds[reader.GetString(0)] = new TaskSeed(
+                reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt64(4), reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6));
         }
 
-        var save = new NpgsqlBatchCommand(PostgresTaskSql.Save);
-        var p = save.Parameters;
-        p.AddWithValue("project", projectId);
-        p.AddWithValue("task", taskId);
-        p.AddWithValue("expected", expectedVersion);
-        p.AddWithValue("state", (short)change.State);
-        p.AddWithValue("failed", change.FailedAttempts);
-        p.AddWithValue("completes", change.Completes);
-
-        var lease = change.NewLease;
-        p.AddWithValue("has_lease", lease is not null);
-        p.Add(Text("lease_id", lease?.LeaseId));
-        p.Add(Text("lease_worker", lease?.WorkerId));
-        p.Add(Time("leased_at", lease?.LeasedAt));
-        p.Add(Time("expires_at", lease?.ExpiresAt));
-
-        p.AddWithValue("upd_ids", change.UpdatedLeases.Select(l => l.LeaseId).ToArray());
-        p.AddWithValue("upd_states", change.UpdatedLeases.Select(l => (short)l.State).ToArray());
-        p.AddWithValue("upd_expires", change.UpdatedLeases.Select(l => l.ExpiresAt.UtcDateTime).ToArray());
-
-        var submission = change.NewSubmission;
-        p.AddWithValue("has_submission", submission is not null);
-        p.Add(Text("sub_worker", submission?.WorkerId));
-        p.Add(Text("sub_lease", submission?.LeaseId));
-        p.Add(Text("sub_result", submission?.ResultJson));
-        p.Add(Time("sub_at", submission?.SubmittedAt));
-        p.Add(new NpgsqlParameter("sub_correct", NpgsqlDbType.Boolean) { Value = (object?)submission?.Correct ?? DBNull.Value });
-        p.Add(new NpgsqlParameter("sub_reward", NpgsqlDbType.Numeric) { Value = (object?)submission?.Reward ?? DBNull.Value });
-        p.AddWithValue("sub_skills", submission?.Skills.ToArray() ?? []);
-        commands.Add(save);
-
-        return await writes.WriteAsync(commands, change.Completes ? projectId : null) ?? throw new TaskVersionConflictException(projectId, taskId);
+        return seeds;
     }
 
     public async Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, CancellationToken cancellationToken = default)
@@ -214,7 +192,31 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresWrite
             p.AddWithValue("limit", limit);
         }, cancellationToken);
 
+    /// <summary>
+    /// A page of completions below the commit horizon. Completions above it are committed but may still have an
+    /// earlier one committing beside them; those transactions take milliseconds, so a short page that stopped at the
+    /// horizon is read again until it passes, and a completion acknowledged before the call is always in its page.
+    /// </summary>
     public async Task<IReadOnlyList<CompletedTaskRecord>> ListCompletedAsync(string projectId, long afterSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            var (page, heldBack) = await ReadCompletedAsync(projectId, afterSequence, limit, cancellationToken);
+            if (page.Count == limit || !heldBack || waited.Elapsed > MaxHorizonWait)
+            {
+                return page;
+            }
+
+            await Task.Delay(HorizonPollInterval, cancellationToken);
+        }
+    }
+
+    private static readonly TimeSpan MaxHorizonWait = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan HorizonPollInterval = TimeSpan.FromMilliseconds(5);
+
+    private async Task<(IReadOnlyList<CompletedTaskRecord> Page, bool HeldBack)> ReadCompletedAsync(string projectId, long afterSequence, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(PostgresTaskSql.ListCompleted);
         command.Parameters.AddWithValue("project", projectId);
@@ -229,7 +231,10 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresWrite
 
         await reader.NextResultAsync(cancellationToken);
         var submissions = await ReadSubmissionsAsync(reader, cancellationToken);
-        return [.. rows.Select(r => new CompletedTaskRecord(r.Id, r.Payload, submissions.GetValueOrDefault(r.Id, []), r.At, r.Sequence))];
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var heldBack = reader.GetBoolean(0);
+        return ([.. rows.Select(r => new CompletedTaskRecord(r.Id, r.Payload, submissions.GetValueOrDefault(r.Id, []), r.At, r.Sequence))], heldBack);
     }
 
     public async Task PingAsync(CancellationToken cancellationToken = default)

@@ -24,24 +24,43 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     private string _projectId = "";
     private string _taskId = "";
     private TaskRecord? _task;
+    private bool _loaded;
+
+    // Set while the task is known only from its shard's copy: a version conflict then means that copy was old.
+    private bool _fromSeed;
     private IGrainTimer? _expiryTimer;
     private IGrainTimer? _shardRetry;
 
     private static readonly TimeSpan ShardRetryPeriod = TimeSpan.FromSeconds(2);
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_projectId, _taskId) = Keys.Split(this.GetPrimaryKeyString());
-        _task = await taskStore.GetAsync(_projectId, _taskId, cancellationToken);
-        if (_task is not null)
+        return Task.CompletedTask;
+    }
+
+    public async Task<TaskView?> GetAsync()
+    {
+        await EnsureLoadedAsync();
+        return _task?.ToView();
+    }
+
+    public async Task<LeaseAttempt> LeaseAsync(string workerId, TaskSeed? seed)
+    {
+        await EnsureLoadedAsync(seed);
+        try
         {
-            await ExpireDueAsync();
+            return await TryLeaseAsync(workerId);
+        }
+        catch (TaskVersionConflictException) when (_fromSeed)
+        {
+            // The shard's copy was older than storage (news of a change was lost): decide again on what is stored.
+            await LoadAsync(null);
+            return await TryLeaseAsync(workerId);
         }
     }
 
-    public Task<TaskView?> GetAsync() => Task.FromResult(_task?.ToView());
-
-    public async Task<LeaseAttempt> LeaseAsync(string workerId)
+    private async Task<LeaseAttempt> TryLeaseAsync(string workerId)
     {
         var project = await projects.GetAsync(_projectId);
         if (_task is null || project is null)
@@ -61,6 +80,31 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         var lease = decision.Change.NewLease!;
         var grant = new LeaseGrant(leaseId, _projectId, _taskId, _task.PayloadJson, settings.Instructions, settings.LabelConfig, lease.ExpiresAt);
         return new LeaseAttempt(grant, LeaseRefusal.None, TaskSnapshots.Of(_task, project.Overlap));
+    }
+
+    /// <summary>
+    /// Loads the task on its first call rather than on activation, so that a claim can hand over the shard's copy and
+    /// spare the read. Leases overdue in storage (a silo was lost, or the task slept through a deadline) expire now.
+    /// </summary>
+    private async Task EnsureLoadedAsync(TaskSeed? seed = null)
+    {
+        if (!_loaded)
+        {
+            await LoadAsync(seed);
+        }
+    }
+
+    private async Task LoadAsync(TaskSeed? seed)
+    {
+        _task = seed is null
+            ? await taskStore.GetAsync(_projectId, _taskId)
+            : new TaskRecord(_taskId, seed.Shard, seed.Version, TaskState.Open, seed.Priority, seed.Sequence, seed.PayloadJson, seed.GoldenAnswerJson, 0, [], []);
+        _fromSeed = seed is not null;
+        _loaded = true;
+        if (_task is not null && !_fromSeed)
+        {
+            await ExpireDueAsync();
+        }
     }
 
     public async Task<Result<HeartbeatReceipt>> HeartbeatAsync(string leaseId, string workerId, int? extendSeconds)
@@ -122,7 +166,11 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
     }
 
-    private async Task<ProjectInfo?> SettingsAsync() => _task is null ? null : await projects.GetAsync(_projectId);
+    private async Task<ProjectInfo?> SettingsAsync()
+    {
+        await EnsureLoadedAsync();
+        return _task is null ? null : await projects.GetAsync(_projectId);
+    }
 
     private Result<T> Missing<T>() => Result<T>.Fail(ErrorKind.NotFound, $"Task '{_taskId}' does not exist in project '{_projectId}'.");
 
@@ -149,6 +197,11 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         {
             var version = await taskStore.SaveAsync(_projectId, _taskId, before.Version, change, now);
             _task = TaskLifecycle.Apply(before, change, version);
+            _fromSeed = false;
+        }
+        catch (TaskVersionConflictException) when (_fromSeed)
+        {
+            throw;
         }
         catch (TaskVersionConflictException conflict)
         {

@@ -118,6 +118,10 @@ public sealed class TaskQueue
 
     public void Unreserve(Entry entry) => entry.Reserved--;
 
+    /// <summary>The ready tasks from <paramref name="first"/> on, in claim order.</summary>
+    public IEnumerable<Entry> ReadyFrom(Entry first) =>
+        _ready.Contains(first) ? _ready.GetViewBetween(first, _ready.Max!) : [];
+
     public void Drop(Entry entry)
     {
         if (_entries.TryGetValue(entry.Snapshot.TaskId, out var known) && ReferenceEquals(known, entry))

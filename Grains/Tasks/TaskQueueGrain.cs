@@ -6,6 +6,7 @@ using Dispatch.Grains.Storage;
 using Dispatch.Projects;
 using Dispatch.Tasks;
 using Dispatch.Work;
+using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 
 namespace Dispatch.Grains.Tasks;
@@ -16,7 +17,7 @@ namespace Dispatch.Grains.Tasks;
 /// Reentrant, so that many claims wait on their tasks at once; every change of its fields happens between awaits.
 /// </summary>
 [Reentrant]
-public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projects, TimeProvider time) : Grain, ITaskQueueGrain
+public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projects, TimeProvider time, ILogger<TaskQueueGrain> logger) : Grain, ITaskQueueGrain
 {
     /// <summary>How many tasks one claim tries before it gives up on this shard (each refusal is a race lost).</summary>
     private const int MaxTriesPerClaim = 16;
@@ -24,6 +25,8 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
     private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(2);
 
     private readonly TaskQueue _queue = new();
+    private readonly TaskSeedWindow _seeds = new();
+    private Task? _seedRead;
     private string _projectId = "";
     private int? _overlap;
 
@@ -59,7 +62,8 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
             LeaseAttempt attempt;
             try
             {
-                attempt = await GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, entry.Snapshot.TaskId)).LeaseAsync(workerId);
+                var seed = await SeedForAsync(entry);
+                attempt = await GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, entry.Snapshot.TaskId)).LeaseAsync(workerId, seed);
             }
             finally
             {
@@ -82,6 +86,53 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The seed of a never-leased task, from the window of seeds read a page at a time (when reads cost a round trip);
+    /// null when the task has history, or its page could not be read: the task then reads storage itself.
+    /// </summary>
+    private async Task<TaskSeed?> SeedForAsync(TaskQueue.Entry entry)
+    {
+        if (!taskStore.ReadsCostARoundTrip || !TaskSeedWindow.Describes(entry.Snapshot))
+        {
+            return null;
+        }
+
+        for (var reads = 0; reads < 2; reads++)
+        {
+            if (_seeds.Take(entry.Snapshot) is { } seed)
+            {
+                return seed;
+            }
+
+            if (_seedRead is not { IsCompleted: false })
+            {
+                _seedRead = ReadSeedsAsync(entry);
+            }
+
+            await _seedRead;
+        }
+
+        return _seeds.Take(entry.Snapshot);
+    }
+
+    private async Task ReadSeedsAsync(TaskQueue.Entry first)
+    {
+        var wanted = _seeds.Wanted(_queue.ReadyFrom(first).Select(e => e.Snapshot));
+        if (wanted.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _seeds.Add(await taskStore.GetSeedsAsync(_projectId, wanted));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogSeedsNotRead(logger, e, _projectId);
+        }
     }
 
     public Task ImportedAsync(ImmutableArray<TaskSnapshot> tasks)
@@ -122,4 +173,7 @@ public sealed class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projec
         var overdue = _queue.OverdueTasks(time.GetUtcNow() - SweepPeriod);
         return Task.WhenAll(overdue.Select(taskId => GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, taskId)).PokeAsync()));
     }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "A queue shard of project {ProjectId} could not read a page of task seeds; its tasks read storage themselves")]
+    private static partial void LogSeedsNotRead(ILogger logger, Exception exception, string projectId);
 }

@@ -1,0 +1,163 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Dispatch.Grains.Storage;
+
+/// <summary>One task transition to store: applied only if the task is still at <see cref="ExpectedVersion"/>.</summary>
+public sealed record TaskWrite(string ProjectId, string TaskId, long ExpectedVersion, TaskChange Change);
+
+/// <summary>
+/// Writes task transitions of many task grains by group commit, each batch as one set-based statement: the tasks'
+/// versioned updates, the new and changed leases and the new submissions each go in as arrays, so a batch of hundreds
+/// costs PostgreSQL about what a handful of single-row statements would. A transition whose version no longer
+/// matches writes nothing and is answered null; the others in its batch are unaffected.
+/// </summary>
+public sealed class PostgresTaskWriter : IAsyncDisposable
+{
+    /// <summary>Most transitions in one batch.</summary>
+    public const int MaxBatch = 1024;
+
+    /// <summary>Batches under way at once.</summary>
+    public const int Writers = 2;
+
+    private readonly GroupCommit<TaskWrite, long?> _commits;
+
+    public PostgresTaskWriter(NpgsqlDataSource dataSource)
+    {
+        _commits = new GroupCommit<TaskWrite, long?>(dataSource, WriteBatchAsync, MaxBatch, Writers);
+    }
+
+    /// <summary>Stores the transition and returns the task's new version, or null when the version did not match.</summary>
+    public Task<long?> WriteAsync(TaskWrite write) => _commits.WriteAsync(write);
+
+    public ValueTask DisposeAsync() => _commits.DisposeAsync();
+
+    private static async Task<long?[]> WriteBatchAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes)
+    {
+        await using var command = new NpgsqlCommand(PostgresTaskSql.SaveMany, connection);
+        Bind(command.Parameters, writes);
+
+        // A single statement is its own transaction: when the reader is done, the batch has committed.
+        var versions = new long?[writes.Count];
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            versions[reader.GetInt64(0) - 1] = reader.GetInt64(1);
+        }
+
+        return versions;
+    }
+
+    private static void Bind(NpgsqlParameterCollection p, IReadOnlyList<TaskWrite> writes)
+    {
+        var columns = new Columns(writes.Count);
+        for (var i = 0; i < writes.Count; i++)
+        {
+            columns.Add(i + 1, writes[i]);
+        }
+
+        p.AddWithValue("projects", columns.Projects);
+        p.AddWithValue("tasks", columns.Tasks);
+        p.AddWithValue("expected", columns.Expected);
+        p.AddWithValue("states", columns.States);
+        p.AddWithValue("failed", columns.Failed);
+        p.AddWithValue("completes", columns.Completes);
+
+        p.AddWithValue("lease_idx", columns.LeaseIndex.ToArray());
+        p.AddWithValue("lease_ids", columns.LeaseIds.ToArray());
+        p.AddWithValue("lease_workers", columns.LeaseWorkers.ToArray());
+        p.Add(Times("leased_at", columns.LeasedAt));
+        p.Add(Times("lease_expires", columns.LeaseExpires));
+
+        p.AddWithValue("upd_idx", columns.UpdatedIndex.ToArray());
+        p.AddWithValue("upd_ids", columns.UpdatedIds.ToArray());
+        p.AddWithValue("upd_states", columns.UpdatedStates.ToArray());
+        p.Add(Times("upd_expires", columns.UpdatedExpires));
+
+        p.AddWithValue("sub_idx", columns.SubmissionIndex.ToArray());
+        p.AddWithValue("sub_workers", columns.SubmissionWorkers.ToArray());
+        p.AddWithValue("sub_leases", columns.SubmissionLeases.ToArray());
+        p.AddWithValue("sub_results", columns.SubmissionResults.ToArray());
+        p.Add(Times("sub_at", columns.SubmittedAt));
+        p.Add(new NpgsqlParameter("sub_correct", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { Value = columns.SubmissionCorrect.ToArray() });
+        p.Add(new NpgsqlParameter("sub_rewards", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = columns.SubmissionRewards.ToArray() });
+        p.Add(new NpgsqlParameter("sub_skills", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = columns.SubmissionSkills.ToArray() });
+    }
+
+    private static NpgsqlParameter Times(string name, List<DateTime> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = values.ToArray() };
+
+    /// <summary>A batch turned column-wise: one array per column, each row naming its transition by index.</summary>
+    private sealed class Columns(int count)
+    {
+        public readonly string[] Projects = new string[count];
+        public readonly string[] Tasks = new string[count];
+        public readonly long[] Expected = new long[count];
+        public readonly short[] States = new short[count];
+        public readonly int[] Failed = new int[count];
+        public readonly bool[] Completes = new bool[count];
+
+        public readonly List<long> LeaseIndex = [];
+        public readonly List<string> LeaseIds = [];
+        public readonly List<string> LeaseWorkers = [];
+        public readonly List<DateTime> LeasedAt = [];
+        public readonly List<DateTime> LeaseExpires = [];
+
+        public readonly List<long> UpdatedIndex = [];
+        public readonly List<string> UpdatedIds = [];
+        public readonly List<short> UpdatedStates = [];
+        public readonly List<DateTime> UpdatedExpires = [];
+
+        public readonly List<long> SubmissionIndex = [];
+        public readonly List<string> SubmissionWorkers = [];
+        public readonly List<string> SubmissionLeases = [];
+        public readonly List<string> SubmissionResults = [];
+        public readonly List<DateTime> SubmittedAt = [];
+        public readonly List<bool?> SubmissionCorrect = [];
+        public readonly List<decimal> SubmissionRewards = [];
+
+        // Each submission's skills as one JSON array: PostgreSQL arrays of arrays must be rectangular.
+        public readonly List<string> SubmissionSkills = [];
+
+        public void Add(long index, TaskWrite write)
+        {
+            var i = (int)index - 1;
+            var change = write.Change;
+            Projects[i] = write.ProjectId;
+            Tasks[i] = write.TaskId;
+            Expected[i] = write.ExpectedVersion;
+            States[i] = (short)change.State;
+            Failed[i] = change.FailedAttempts;
+            Completes[i] = change.Completes;
+
+            if (change.NewLease is { } lease)
+            {
+                LeaseIndex.Add(index);
+                LeaseIds.Add(lease.LeaseId);
+                LeaseWorkers.Add(lease.WorkerId);
+                LeasedAt.Add(lease.LeasedAt.UtcDateTime);
+                LeaseExpires.Add(lease.ExpiresAt.UtcDateTime);
+            }
+
+            foreach (var updated in change.UpdatedLeases)
+            {
+                UpdatedIndex.Add(index);
+                UpdatedIds.Add(updated.LeaseId);
+                UpdatedStates.Add((short)updated.State);
+                UpdatedExpires.Add(updated.ExpiresAt.UtcDateTime);
+            }
+
+            if (change.NewSubmission is { } submission)
+            {
+                SubmissionIndex.Add(index);
+                SubmissionWorkers.Add(submission.WorkerId);
+                SubmissionLeases.Add(submission.LeaseId);
+                SubmissionResults.Add(submission.ResultJson);
+                SubmittedAt.Add(submission.SubmittedAt.UtcDateTime);
+                SubmissionCorrect.Add(submission.Correct);
+                SubmissionRewards.Add(submission.Reward);
+                SubmissionSkills.Add(System.Text.Json.JsonSerializer.Serialize(submission.Skills));
+            }
+        }
+    }
+}
