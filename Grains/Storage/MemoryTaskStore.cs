@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Collections.Immutable;
 using Dispatch.Grains.Tasks;
 using Dispatch.Projects;
 using Dispatch.Tasks;
@@ -10,6 +9,8 @@ namespace Dispatch.Grains.Storage;
 /// <summary>
 /// The embedded store: tasks in process memory, one lock per project. It holds for the life of the process,
 /// like Orleans' memory grain storage beside it; use PostgreSQL for anything that must survive a restart.
+/// A project of a million queued tasks has to fit on one machine, so each task is kept compact (see
+/// <see cref="TaskTable"/> and <see cref="TaskTextArena"/>) and becomes a <see cref="TaskRecord"/> only when read.
 /// </summary>
 public sealed class MemoryTaskStore : ITaskStore
 {
@@ -26,7 +27,8 @@ public sealed class MemoryTaskStore : ITaskStore
         {
             foreach (var task in tasks)
             {
-                if (project.Tasks.TryGetValue(task.TaskId, out var stored) && !JsonValues.Equivalent(stored.Record.PayloadJson, task.PayloadJson))
+                var number = project.Tasks.Find(task.TaskId);
+                if (number >= 0 && !JsonValues.Equivalent(project.Payload(number), task.PayloadJson))
                 {
                     return Task.FromResult(ImportOutcome.Conflict(task.TaskId));
                 }
@@ -35,15 +37,21 @@ public sealed class MemoryTaskStore : ITaskStore
             var imported = new List<ImportedTask>(tasks.Count);
             foreach (var task in tasks)
             {
-                if (project.Tasks.TryGetValue(task.TaskId, out var stored))
+                var number = project.Tasks.Find(task.TaskId);
+                if (number >= 0)
                 {
-                    imported.Add(new ImportedTask(task.TaskId, stored.Record.Shard, false, stored.Record.State, stored.Record.Priority, stored.Record.Sequence));
+                    ref var stored = ref project.Tasks[number];
+                    imported.Add(new ImportedTask(task.TaskId, stored.Shard, false, stored.State, stored.Priority, stored.Sequence));
                     continue;
                 }
 
-                var record = new TaskRecord(task.TaskId, task.Shard, 1, TaskState.Open, task.Priority, Interlocked.Increment(ref _lastSequence), task.PayloadJson, task.GoldenAnswerJson, 0, [], []);
-                project.Tasks.Add(task.TaskId, new StoredTask(record));
-                imported.Add(new ImportedTask(task.TaskId, task.Shard, true, TaskState.Open, record.Priority, record.Sequence));
+                var texts = project.Texts.Add(task.PayloadJson, task.GoldenAnswerJson);
+                ref var slot = ref project.Tasks.Add(task.TaskId);
+                slot.Shard = task.Shard;
+                slot.Priority = task.Priority;
+                slot.Sequence = Interlocked.Increment(ref _lastSequence);
+                slot.Texts = texts;
+                imported.Add(new ImportedTask(task.TaskId, task.Shard, true, TaskState.Open, slot.Priority, slot.Sequence));
             }
 
             return Task.FromResult(new ImportOutcome(imported, null));
@@ -59,7 +67,8 @@ public sealed class MemoryTaskStore : ITaskStore
 
         lock (project)
         {
-            return Task.FromResult(project.Tasks.TryGetValue(taskId, out var stored) ? stored.Record : null);
+            var number = project.Tasks.Find(taskId);
+            return Task.FromResult(number >= 0 ? project.Record(number) : null);
         }
     }
 
@@ -72,12 +81,15 @@ public sealed class MemoryTaskStore : ITaskStore
 
         lock (project)
         {
-            if (!project.Tasks.TryGetValue(taskId, out var stored) || stored.Record.Version != expectedVersion)
+            var number = project.Tasks.Find(taskId);
+            if (number < 0 || project.Tasks[number].Version != expectedVersion)
             {
                 throw new TaskVersionConflictException(projectId, taskId);
             }
 
-            var leases = stored.Record.Leases;
+            ref var stored = ref project.Tasks[number];
+            var activity = stored.Activity;
+            var leases = activity?.Leases ?? [];
             if (change.NewLease is { } added)
             {
                 leases = leases.Add(added);
@@ -94,7 +106,7 @@ public sealed class MemoryTaskStore : ITaskStore
                 }
             }
 
-            var submissions = stored.Record.Submissions;
+            var submissions = activity?.Submissions ?? [];
             if (change.NewSubmission is { } submission)
             {
                 submissions = submissions.Add(submission);
@@ -102,22 +114,17 @@ public sealed class MemoryTaskStore : ITaskStore
                 project.Submitted(submission);
             }
 
+            var completedAt = activity?.CompletedAt ?? default;
+            var completionSequence = activity?.CompletionSequence ?? 0;
             if (change.Completes)
             {
                 // Completion order and completion times agree, as they do in PostgreSQL.
-                stored.CompletedAt = project.LastCompletedAt = now > project.LastCompletedAt ? now : project.LastCompletedAt;
-                stored.CompletionSequence = Interlocked.Increment(ref _lastCompletion);
-                project.Completed.Add(taskId);
+                completedAt = project.LastCompletedAt = now > project.LastCompletedAt ? now : project.LastCompletedAt;
+                completionSequence = Interlocked.Increment(ref _lastCompletion);
+                project.Completed.Add(number);
             }
 
-            stored.Record = stored.Record with
-            {
-                Version = expectedVersion + 1,
-                State = change.State,
-                FailedAttempts = change.FailedAttempts,
-                Leases = leases,
-                Submissions = submissions,
-            };
+            stored.Activity = new TaskActivity(expectedVersion + 1, change.State, change.FailedAttempts, leases, submissions, completedAt, completionSequence);
             return Task.FromResult(expectedVersion + 1);
         }
     }
@@ -133,14 +140,15 @@ public sealed class MemoryTaskStore : ITaskStore
         {
             var tasks = new List<TaskSnapshot>();
             var counts = ProjectCounts.Zero;
-            foreach (var stored in project.Tasks.Values)
+            for (var number = 0; number < project.Tasks.Count; number++)
             {
-                var record = stored.Record;
-                if (record.Shard != shard)
+                if (project.Tasks[number].Shard != shard)
                 {
                     continue;
                 }
 
+                // A snapshot reads no texts: decoding every payload of the shard for it would only make garbage.
+                var record = project.Record(number, withTexts: false);
                 var snapshot = TaskSnapshots.Of(record, overlap);
                 counts = counts.Add(new ProjectCounts(
                     record.State == TaskState.Open ? 1 : 0,
@@ -208,11 +216,12 @@ public sealed class MemoryTaskStore : ITaskStore
 
         lock (project)
         {
-            IReadOnlyList<TaskRecord> page = project.Tasks.Values
-                .Select(s => s.Record)
-                .Where(r => (state is null || r.State == state) && (afterTaskId is null || string.CompareOrdinal(r.TaskId, afterTaskId) > 0))
-                .OrderBy(r => r.TaskId, StringComparer.Ordinal)
+            var tasks = project.Tasks;
+            IReadOnlyList<TaskRecord> page = Enumerable.Range(0, tasks.Count)
+                .Where(n => (state is null || tasks[n].State == state) && (afterTaskId is null || string.CompareOrdinal(tasks[n].TaskId, afterTaskId) > 0))
+                .OrderBy(n => tasks[n].TaskId, StringComparer.Ordinal)
                 .Take(limit)
+                .Select(n => project.Record(n))
                 .ToList();
             return Task.FromResult(page);
         }
@@ -232,8 +241,7 @@ public sealed class MemoryTaskStore : ITaskStore
             IReadOnlyList<CompletedTaskRecord> page = project.Completed
                 .Skip(start)
                 .Take(limit)
-                .Select(id => project.Tasks[id])
-                .Select(s => new CompletedTaskRecord(s.Record.TaskId, s.Record.PayloadJson, s.Record.Submissions, s.CompletedAt, s.CompletionSequence))
+                .Select(number => project.Completion(number))
                 .ToList();
             return Task.FromResult(page);
         }
@@ -247,7 +255,7 @@ public sealed class MemoryTaskStore : ITaskStore
         while (low < high)
         {
             var middle = (low + high) / 2;
-            if (project.Tasks[project.Completed[middle]].CompletionSequence <= afterSequence)
+            if (project.Tasks[project.Completed[middle]].Activity!.CompletionSequence <= afterSequence)
             {
                 low = middle + 1;
             }
@@ -264,10 +272,12 @@ public sealed class MemoryTaskStore : ITaskStore
 
     private sealed class ProjectTasks
     {
-        public Dictionary<string, StoredTask> Tasks { get; } = new(StringComparer.Ordinal);
+        public TaskTable Tasks { get; } = new();
 
-        /// <summary>Task ids in completion order.</summary>
-        public List<string> Completed { get; } = [];
+        public TaskTextArena Texts { get; } = new();
+
+        /// <summary>Slot numbers of the completed tasks, in completion order.</summary>
+        public List<int> Completed { get; } = [];
 
         public DateTimeOffset LastCompletedAt { get; set; }
 
@@ -279,13 +289,33 @@ public sealed class MemoryTaskStore : ITaskStore
             var (submitted, correct) = ByWorker.GetValueOrDefault(submission.WorkerId);
             ByWorker[submission.WorkerId] = (submitted + 1, correct + (submission.Correct == true ? 1 : 0));
         }
-    }
 
-    private sealed class StoredTask(TaskRecord record)
-    {
-        public TaskRecord Record { get; set; } = record;
-        public DateTimeOffset CompletedAt { get; set; }
-        public long CompletionSequence { get; set; }
+        public string Payload(int number) => Texts.Payload(Tasks[number].Texts);
+
+        /// <param name="withTexts">False for a record whose payload and golden answer nobody reads (left empty).</param>
+        public TaskRecord Record(int number, bool withTexts = true)
+        {
+            ref var slot = ref Tasks[number];
+            return new TaskRecord(
+                slot.TaskId,
+                slot.Shard,
+                slot.Version,
+                slot.State,
+                slot.Priority,
+                slot.Sequence,
+                withTexts ? Texts.Payload(slot.Texts) : "",
+                withTexts ? Texts.Golden(slot.Texts) : null,
+                slot.FailedAttempts,
+                slot.Activity?.Leases ?? [],
+                slot.Activity?.Submissions ?? []);
+        }
+
+        public CompletedTaskRecord Completion(int number)
+        {
+            ref var slot = ref Tasks[number];
+            var activity = slot.Activity!;
+            return new CompletedTaskRecord(slot.TaskId, Texts.Payload(slot.Texts), activity.Submissions, activity.CompletedAt, activity.CompletionSequence);
+        }
     }
 
     private sealed class WorkerLedger
