@@ -145,46 +145,115 @@ public static class Report
             idle?["measured"]?.GetValue<bool>() == true ? idle["serverPercentOfCore"]?.GetValue<double>() : null, "< 5% of one core", p => p < 5, "0.00'%'");
         md.AppendLine();
 
-        md.AppendLine("## Claim and submit");
-        md.AppendLine();
-        md.AppendLine("| system | workers | overlap | tasks | cycles/s | requests/s | claim p50 / p95 / p99 / max ms | submit p50 / p95 / p99 / max ms | server CPU (cores) | simulator CPU (cores) | errors | invariants |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---|---|---|---:|---|---|");
-        foreach (var r in runs.Where(r => r["importOnly"]?.GetValue<bool>() != true && Untagged(r))
-                     .OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>()))
-                     .ThenBy(r => r["overlap"]!.GetValue<int>())
-                     .ThenBy(r => r["workers"]!.GetValue<int>()))
+        var cycleRuns = runs.Where(IsCycleRun)
+            .OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>()))
+            .ThenBy(r => r["overlap"]!.GetValue<int>())
+            .ThenBy(r => r["workers"]!.GetValue<int>())
+            .ToList();
+        if (cycleRuns.Count > 0)
         {
-            md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r["system"]} | {r["workers"]} | {r["overlap"]} | {Int(r["tasks"])} | {Int(r["cyclesPerSec"])} | {Int(r["requestsPerSec"])} | {Lat(r["claim"])} | {Lat(r["submit"])} | {ServerCpu(r["cpu"])} | {r["cpu"]?["simulator"]?["cores"]} | {Errors(r)} | {Invariants(r)} |");
+            md.AppendLine("## Claim and submit");
+            md.AppendLine();
+            md.AppendLine("| system | workers | overlap | tasks | cycles/s | requests/s | claim p50 / p95 / p99 / max ms | submit p50 / p95 / p99 / max ms | server CPU (cores) | simulator CPU (cores) | errors | invariants |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---|---|---|---:|---|---|");
+            foreach (var r in cycleRuns)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {r["system"]} | {r["workers"]} | {r["overlap"]} | {Int(r["tasks"])} | {Int(r["cyclesPerSec"])} | {Int(r["requestsPerSec"])} | {Lat(r["claim"])} | {Lat(r["submit"])} | {ServerCpu(r["cpu"])} | {r["cpu"]?["simulator"]?["cores"]} | {Errors(r)} | {Invariants(r)} |");
+            }
+
+            md.AppendLine();
+            CpuBudget(md, runs, options.TargetWorkers);
         }
 
-        md.AppendLine();
-        md.AppendLine("## Import");
-        md.AppendLine();
-        md.AppendLine("Tasks imported through `POST /v1/projects/{p}/tasks`, 10,000 per call, one call at a time.");
-        md.AppendLine();
-        md.AppendLine("| system | tasks | payload bytes | tasks/s | seconds | server CPU (cores) | errors | invariants |");
-        md.AppendLine("|---|---:|---:|---:|---:|---|---|---|");
-        foreach (var r in runs.Where(r => r["importOnly"]?.GetValue<bool>() == true).OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>())))
+        var imports = runs.Where(r => r["importOnly"]?.GetValue<bool>() == true).OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>())).ToList();
+        if (imports.Count > 0)
         {
-            md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r["system"]} | {Int(r["tasks"])} | {r["payloadBytes"]} | {Int(r["importTasksPerSec"])} | {r["importSeconds"]} | {ServerCpu(r["importCpu"])} | {Errors(r)} | {Invariants(r)} |");
+            md.AppendLine("## Import");
+            md.AppendLine();
+            md.AppendLine("Tasks imported through `POST /v1/projects/{p}/tasks`, 10,000 per call, one call at a time.");
+            md.AppendLine();
+            md.AppendLine("| system | tasks | payload bytes | tasks/s | seconds | server CPU (cores) | errors | invariants |");
+            md.AppendLine("|---|---:|---:|---:|---:|---|---|---|");
+            foreach (var r in imports)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {r["system"]} | {Int(r["tasks"])} | {r["payloadBytes"]} | {Int(r["importTasksPerSec"])} | {r["importSeconds"]} | {ServerCpu(r["importCpu"])} | {Errors(r)} | {Invariants(r)} |");
+            }
+
+            md.AppendLine();
         }
 
-        md.AppendLine();
         Growth(md, runs);
         ExportAndMemory(md, runs);
         LongPolling(md, runs);
-        md.AppendLine(CultureInfo.InvariantCulture, $"![cycles/s and claim p99 per system and worker count]({Path.GetFileName(options.Chart)})");
-        md.AppendLine();
+        var charted = cycleRuns.Any(r => r["overlap"]!.GetValue<int>() == 1);
+        if (charted)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"![cycles/s and claim p99 per system and worker count]({Path.GetFileName(options.Chart)})");
+            md.AppendLine();
+        }
+
         md.AppendLine("Raw results, one JSON line per run, are in the log of the run (`bench/out/results.jsonl`).");
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Out))!);
         File.WriteAllText(options.Out, md.ToString());
-        Chart(runs, options.Chart);
-        Console.WriteLine($"Wrote {options.Out} and {options.Chart}.");
+        if (charted)
+        {
+            Chart(runs, options.Chart);
+            Console.WriteLine($"Wrote {options.Out} and {options.Chart}.");
+        }
+        else
+        {
+            // A chart left from an earlier run would sit beside a report it does not belong to.
+            File.Delete(options.Chart);
+            Console.WriteLine($"Wrote {options.Out} (no chart: no claim+submit runs at overlap 1).");
+        }
+
         return 0;
     }
+
+    private static void CpuBudget(StringBuilder md, List<JsonObject> runs, int workers)
+    {
+        md.AppendLine("## CPU budget per cycle");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"What one claim+submit costs in CPU at {workers} workers: each process's CPU time over the run above divided by the");
+        md.AppendLine("cycles it completed, in milliseconds. Server is the system's own process, PostgreSQL the database server with all its");
+        md.AppendLine("backends, simulator the crowd. The ceiling's server time is what the two HTTP requests alone cost; \"× ceiling\" is");
+        md.AppendLine("server + PostgreSQL over that, at the same overlap.");
+        md.AppendLine();
+        md.AppendLine("| system | overlap | cycles/s | server ms | PostgreSQL ms | server + PostgreSQL ms | × ceiling | simulator ms |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var system in Systems.Where(s => runs.Any(r => IsCycleRun(r) && r["system"]!.GetValue<string>() == s)))
+        {
+            foreach (var overlap in new[] { 1, 3 })
+            {
+                if (Cycle(runs, system, workers, overlap) is not { } run)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {system} | {overlap} | not measured | - | - | - | - | - |");
+                    continue;
+                }
+
+                var server = MsPerCycle(run, "server");
+                var postgres = MsPerCycle(run, "postgres");
+                var both = server + (postgres ?? 0);
+                var ceiling = Cycle(runs, "ceiling", workers, overlap) is { } c ? MsPerCycle(c, "server") : null;
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {system} | {overlap} | {Int(run["cyclesPerSec"])} | {Ms(server)} | {Ms(postgres)} | {Ms(both)} | {(Ratio(both, ceiling) is { } x ? x.ToString("F1", Inv) : "-")} | {Ms(MsPerCycle(run, "simulator"))} |");
+            }
+        }
+
+        md.AppendLine();
+    }
+
+    // CPU seconds over cycles rather than cores over cycles/s: both spread the run's CPU over its cycles, but cores are
+    // rounded to two decimals, which is several percent of the simulator's tenth of a core.
+    private static double? MsPerCycle(JsonObject run, string process) =>
+        run["cpu"]?[process]?["seconds"]?.GetValue<double>() is { } seconds && run["cycles"]?.GetValue<double>() is double cycles and > 0
+            ? seconds * 1000 / cycles
+            : null;
+
+    private static string Ms(double? ms) => ms is { } v ? v.ToString("F3", Inv) : "-";
 
     private static void Growth(StringBuilder md, List<JsonObject> runs)
     {
@@ -270,8 +339,12 @@ public static class Report
     private static string Mib(JsonNode? bytes) => bytes is null ? "-" : (bytes.GetValue<double>() / 1048576).ToString("N1", Inv);
 
     private static JsonObject? Cycle(List<JsonObject> runs, string system, int workers, int overlap) =>
-        runs.LastOrDefault(r => r["system"]!.GetValue<string>() == system && r["importOnly"]?.GetValue<bool>() != true && Untagged(r) &&
-                                r["workers"]!.GetValue<int>() == workers && r["overlap"]!.GetValue<int>() == overlap && r["cyclesPerSec"] is not null);
+        runs.LastOrDefault(r => IsCycleRun(r) && r["system"]!.GetValue<string>() == system &&
+                                r["workers"]!.GetValue<int>() == workers && r["overlap"]!.GetValue<int>() == overlap);
+
+    /// <summary>A run of the main claim+submit tables: a crowd that was measured, neither an import nor a tagged run.</summary>
+    private static bool IsCycleRun(JsonObject run) =>
+        run["importOnly"]?.GetValue<bool>() != true && Untagged(run) && run["cyclesPerSec"] is not null;
 
     private static JsonObject? Import(List<JsonObject> runs, string system) =>
         runs.LastOrDefault(r => r["system"]!.GetValue<string>() == system && r["importOnly"]?.GetValue<bool>() == true && r["importTasksPerSec"] is not null);
@@ -312,7 +385,7 @@ public static class Report
 
     private static void Chart(List<JsonObject> runs, string path)
     {
-        var cycleRuns = runs.Where(r => r["importOnly"]?.GetValue<bool>() != true && Untagged(r) && r["overlap"]!.GetValue<int>() == 1 && r["cyclesPerSec"] is not null).ToList();
+        var cycleRuns = runs.Where(r => IsCycleRun(r) && r["overlap"]!.GetValue<int>() == 1).ToList();
         var workerCounts = cycleRuns.Select(r => r["workers"]!.GetValue<int>()).Distinct().Order().ToArray();
         var positions = workerCounts.Select((_, i) => (double)i).ToArray();
         var labels = workerCounts.Select(c => c.ToString(Inv)).ToArray();
