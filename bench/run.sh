@@ -19,9 +19,14 @@
 # the overlap-3 run stays at 256). A run with SYSTEMS, WORKERS, --crowd-only or --import-only is partial: it writes
 # bench/out/partial-benchmarks.md and .png, never docs/benchmarks.md.
 #
+# PROFILE=1 adds, after the overlap-1 runs of dispatch-memory and dispatch-postgres, one more run of each at 256
+# workers that the tables do not count, during which `dotnet-trace collect-linux --profile cpu-sampling` samples the
+# server's CPU for 8 s; the report lists the top frames under "Where a cycle's time goes". It installs dotnet-trace
+# into bench/out/tools on first use and needs root (the kernel's perf events).
+#
 # Environment: TARGET_SECONDS (claim+submit phase per run, default 12), WARMUP_SECONDS (warm-up before each crowd run,
 # default 10), DISPATCH_PG_BIN (PostgreSQL binaries), IMPORT_TASKS (default 1000000), WAIT_SECONDS (long-poll wait
-# sent with each claim of the main runs, default 0).
+# sent with each claim of the main runs, default 0), PROFILE (1 to profile, default 0).
 set -euo pipefail
 
 ALL_SYSTEMS=(ceiling dispatch-memory dispatch-postgres peer)
@@ -65,6 +70,10 @@ LOG="$OUT/run.log"
 ADMIN_KEY="bench-admin-key-$(date +%s)-0123456789"
 CONFIGURATION=Release
 
+PROFILE=${PROFILE:-0}
+DOTNET_TRACE_VERSION=10.0.750501
+PROFILE_DELAY=2
+
 if [[ $QUICK == 1 ]]; then
   WORKER_COUNTS=(32)
   OVERLAP3_WORKERS=32
@@ -80,6 +89,7 @@ if [[ $QUICK == 1 ]]; then
   LONG_POLL_WORKERS=1000
   LONG_POLL_WAIT=6
   LONG_POLL_WINDOW=2
+  PROFILE_SECONDS=3
   REPORT_MD="$OUT/quick-benchmarks.md"
   REPORT_PNG="$OUT/quick-benchmarks.png"
 else
@@ -97,6 +107,7 @@ else
   LONG_POLL_WORKERS=10000
   LONG_POLL_WAIT=20
   LONG_POLL_WINDOW=10
+  PROFILE_SECONDS=8
   REPORT_MD="$ROOT/docs/benchmarks.md"
   REPORT_PNG="$ROOT/docs/benchmarks.png"
 fi
@@ -133,6 +144,21 @@ SILO_DLL="$ROOT/Silo/bin/$CONFIGURATION/net10.0/Dispatch.Silo.dll"
 BENCH_DLL="$ROOT/bench/Dispatch.Bench/bin/$CONFIGURATION/net10.0/Dispatch.Bench.dll"
 CEILING_DLL="$ROOT/bench/Ceiling/bin/$CONFIGURATION/net10.0/Dispatch.Bench.Ceiling.dll"
 PEER_DLL="$ROOT/bench/Peer/bin/$CONFIGURATION/net10.0/Dispatch.Bench.Peer.dll"
+
+TRACE_TOOL="$OUT/tools/dotnet-trace"
+rm -f "$OUT"/profile-*
+if [[ $PROFILE == 1 ]]; then
+  # collect-linux, because collect's EventPipe sampler takes every thread's stack, waiting or not: its top frames
+  # are the waits of idle threads, not where the CPU went.
+  if [[ "$(id -u)" != 0 ]]; then
+    log "warning: PROFILE=1 needs root (dotnet-trace collect-linux samples through the kernel's perf events); no profiles"
+    PROFILE=0
+  elif [[ ! -x "$TRACE_TOOL" ]]; then
+    log "Installing dotnet-trace $DOTNET_TRACE_VERSION into $OUT/tools ..."
+    dotnet tool install dotnet-trace --version "$DOTNET_TRACE_VERSION" --tool-path "$OUT/tools" >> "$LOG" 2>&1 \
+      || { log "warning: dotnet-trace did not install (see $LOG); no profiles"; PROFILE=0; }
+  fi
+fi
 
 # ------------------------------------------------------------------------------------------------- PostgreSQL 15
 PG_BIN="${DISPATCH_PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -226,17 +252,61 @@ stop_server() {
 }
 
 # simulate SYSTEM ARGS...: one simulator run against a fresh server; appends its JSON line to $RESULTS.
+# With TRACE_TO set, the server's CPU is also sampled into that file during the measured phase.
 simulate() {
   local system="$1"; shift
   start_server "$system"
   local mode=api
   [[ $system == ceiling ]] && mode=ceiling
+  local tracer=""
+  if [[ -n "${TRACE_TO:-}" ]]; then
+    rm -f "$OUT/measured"
+    trace_measured_phase "$SERVER_PID" "$TRACE_TO" &
+    tracer=$!
+    set -- "$@" --started-file "$OUT/measured"
+  fi
   local status=0
   dotnet "$BENCH_DLL" --url "$SERVER_URL" --mode "$mode" --system "$system" --admin-key "$ADMIN_KEY" \
     --pid "server=$SERVER_PID" "${EXTRA_PIDS[@]}" --json-out "$RESULTS" "$@" > "$OUT/simulator.out" 2>&1 || status=$?
   grep -v '^{' "$OUT/simulator.out" | tee -a "$LOG" || true
+  if [[ -n "$tracer" ]]; then
+    # A simulator that never reached its measured phase leaves the tracer waiting; one that did, tracing.
+    if [[ -e "$OUT/measured" ]]; then
+      wait "$tracer" || log "warning: dotnet-trace failed for $system; see $LOG"
+    else
+      kill "$tracer" 2>/dev/null || true
+      wait "$tracer" 2>/dev/null || true
+    fi
+    rm -f "$OUT/measured"
+  fi
   stop_server
   [[ $status == 0 ]] || log "warning: the simulator exited with $status for $system $*"
+}
+
+# trace_measured_phase PID FILE: waits for the simulator's sign that its measured crowd has started, lets the crowd
+# settle for PROFILE_DELAY seconds, then samples PID's CPU for PROFILE_SECONDS.
+trace_measured_phase() {
+  while [[ ! -e "$OUT/measured" ]]; do sleep 0.1; done
+  sleep "$PROFILE_DELAY"
+  "$TRACE_TOOL" collect-linux -p "$1" --profile cpu-sampling --duration "$(printf '00:00:%02d' "$PROFILE_SECONDS")" -o "$2" >> "$LOG" 2>&1
+}
+
+# profile SYSTEM: one more run of SYSTEM at the target worker count, overlap 1, sized to outlast the trace at its last
+# measured rate and left out of the tables (tag "profile"), so that the sampler's cost does not touch their numbers;
+# its top frames go to bench/out/profile-SYSTEM.txt for the report.
+PROFILE_ARGS=()
+profile() {
+  local system="$1"
+  local tasks=$(( ${RATE[$system]%.*} * (PROFILE_DELAY + PROFILE_SECONDS + 3) ))
+  local trace="$OUT/profile-$system.nettrace"
+  log "== $system: $OVERLAP3_WORKERS workers, overlap 1, $tasks tasks, the server's CPU sampled for $PROFILE_SECONDS s"
+  TRACE_TO="$trace" simulate "$system" --tag profile --workers "$OVERLAP3_WORKERS" --tasks "$tasks" --overlap 1 \
+    --wait-seconds "$WAIT_SECONDS" --warmup-tasks "$(warmup_for "$system" 1)" --skip-verify
+  if [[ -s "$trace" ]]; then
+    "$TRACE_TOOL" report "$trace" topN -n 100 --inclusive > "$OUT/profile-$system.txt" 2>> "$LOG" \
+      || log "warning: dotnet-trace report failed for $system; see $LOG"
+  fi
+  PROFILE_ARGS+=(--profile "$system=$OUT/profile-$system.txt")
 }
 
 # tasks_for SYSTEM OVERLAP: tasks that keep SYSTEM busy for about TARGET_SECONDS at its last measured rate.
@@ -281,6 +351,9 @@ if [[ $IMPORT_ONLY == 0 ]]; then
       fi
       first=0
     done
+    if [[ $PROFILE == 1 && $system == dispatch-* ]]; then
+      profile "$system"
+    fi
     tasks="$(tasks_for "$system" 3)"
     log "== $system: $OVERLAP3_WORKERS workers, overlap 3, $tasks tasks"
     simulate "$system" --workers "$OVERLAP3_WORKERS" --tasks "$tasks" --overlap 3 --wait-seconds "$WAIT_SECONDS" --warmup-tasks "$(warmup_for "$system" 3)"
@@ -336,7 +409,10 @@ CPU_MODEL="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' 
 MEMORY="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 COMMAND="bench/run.sh $*"
-REPORT_EXTRA=()
+REPORT_EXTRA=("${PROFILE_ARGS[@]}")
+if (( ${#PROFILE_ARGS[@]} > 0 )); then
+  REPORT_EXTRA+=(--meta "Profiles=dotnet-trace $DOTNET_TRACE_VERSION, \`collect-linux --profile cpu-sampling\` for $PROFILE_SECONDS s from $PROFILE_DELAY s after the measured phase of the sampled run began")
+fi
 if [[ $PARTIAL == 1 ]]; then
   COMMAND="${WORKERS+WORKERS=\"$WORKERS\" }$COMMAND"
   COMMAND="${SYSTEMS+SYSTEMS=\"$SYSTEMS\" }$COMMAND"

@@ -26,6 +26,12 @@ public sealed class ReportOptions
     /// <summary>Facts about the run (machine, date, command), shown in order.</summary>
     public List<(string Name, string Value)> Meta { get; } = [];
 
+    /// <summary>
+    /// Per system, the top frames <c>dotnet-trace report ... topN --inclusive</c> printed for a CPU sample trace of its
+    /// server; a file that is missing is reported as not measured. Default: none (no section).
+    /// </summary>
+    public List<(string System, string Path)> Profiles { get; } = [];
+
     public static ReportOptions Parse(IReadOnlyList<string> args)
     {
         var o = new ReportOptions();
@@ -43,6 +49,10 @@ public sealed class ReportOptions
                 case "--meta":
                     var pair = Value().Split('=', 2);
                     o.Meta.Add((pair[0], pair.Length > 1 ? pair[1] : ""));
+                    break;
+                case "--profile":
+                    var profile = Value().Split('=', 2);
+                    o.Profiles.Add(profile.Length == 2 ? (profile[0], profile[1]) : throw new ArgumentException("--profile takes system=file."));
                     break;
                 default: throw new ArgumentException($"Unknown option '{name}'.");
             }
@@ -166,6 +176,7 @@ public static class Report
             CpuBudget(md, runs, options.TargetWorkers);
         }
 
+        Profiles(md, runs, options.Profiles);
         var imports = runs.Where(r => r["importOnly"]?.GetValue<bool>() == true).OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>())).ToList();
         if (imports.Count > 0)
         {
@@ -254,6 +265,54 @@ public static class Report
             : null;
 
     private static string Ms(double? ms) => ms is { } v ? v.ToString("F3", Inv) : "-";
+
+    private static void Profiles(StringBuilder md, List<JsonObject> runs, List<(string System, string Path)> profiles)
+    {
+        if (profiles.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Where a cycle's time goes");
+        md.AppendLine();
+        md.AppendLine("Each Dispatch mode ran once more at overlap 1, in a run of its own that the tables above do not count, while");
+        md.AppendLine("`dotnet-trace collect-linux --profile cpu-sampling` sampled the CPU of its server process (not PostgreSQL's) through");
+        md.AppendLine("the kernel's perf events, from shortly after that run's measured phase began. The share is the part of the samples");
+        md.AppendLine("with the frame anywhere on the stack (inclusive), so a caller holds at least the share of what it calls, and one");
+        md.AppendLine("path often shows as several frames of about the same share. Left out are frames on the stack of all work, whatever");
+        md.AppendLine("it is: the thread start, the runtime's thread pool, task and async dispatch, and frames without symbols (`module!?`).");
+        md.AppendLine("Exclusive shares are not listed: every stack of such a trace ends in the sampler's own event, which");
+        md.AppendLine("`dotnet-trace report` then counts as the only exclusive frame. The whole list is in `bench/out/profile-<system>.txt`,");
+        md.AppendLine("the trace in `bench/out/profile-<system>.nettrace`.");
+        foreach (var (system, path) in profiles)
+        {
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"### {system}");
+            md.AppendLine();
+            var frames = File.Exists(path) ? TopFrames.Read(path) : [];
+            var sampled = Tagged(runs, "profile").LastOrDefault(r => r["system"]!.GetValue<string>() == system);
+            if (frames.Count == 0 || sampled is null)
+            {
+                md.AppendLine("Not measured: the run or its trace failed (see `bench/out/run.log`).");
+                continue;
+            }
+
+            var workers = sampled["workers"]!.GetValue<int>();
+            var unsampled = Cycle(runs, system, workers, 1);
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"{workers} workers; the sampled run made {Int(sampled["cyclesPerSec"])} cycles/s{(unsampled is null ? "" : $", the unsampled one above {Int(unsampled["cyclesPerSec"])}")}.");
+            md.AppendLine();
+            md.AppendLine("| # | frame | share of samples |");
+            md.AppendLine("|---:|---|---:|");
+            foreach (var (frame, i) in frames.Take(15).Select((f, i) => (f, i + 1)))
+            {
+                // Double backticks because generic names hold single ones (Task`1); a pipe would end the table cell.
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {i} | `` {frame.Name.Replace("|", "\\|", StringComparison.Ordinal)} `` | {frame.InclusivePercent:0.0}% |");
+            }
+        }
+
+        md.AppendLine();
+    }
 
     private static void Growth(StringBuilder md, List<JsonObject> runs)
     {
