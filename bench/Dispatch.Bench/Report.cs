@@ -480,8 +480,12 @@ public static class Report
             plot.XLabel("workers");
             plot.YLabel(y);
             plot.Axes.Bottom.SetTicks(positions, labels);
-            plot.Axes.Margins(bottom: 0);
             plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+            // Not fitted to the data: a single point (one worker count) would get an axis a unit or two tall, and the
+            // highest point at the right edge could hide under the legend.
+            plot.Axes.AutoScale();
+            plot.Axes.SetLimitsX(-0.5, positions.Length - 0.5);
+            plot.Axes.SetLimitsY(0, plot.Axes.GetDataLimits().Top * 1.3);
         }
 
         multiplot.SavePng(path, 1400, 560);
