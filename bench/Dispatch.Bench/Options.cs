@@ -103,6 +103,12 @@ public sealed class SimulatorOptions
     /// <summary>A prefix making this run's ids unique on a server that keeps earlier runs. Default: random.</summary>
     public string RunId { get; private set; } = Guid.NewGuid().ToString("N")[..8];
 
+    /// <summary>
+    /// A file created when the measured crowd starts (after the warm-up and the import), so that a profiler started
+    /// from outside can sample the measured phase alone. Default: none.
+    /// </summary>
+    public string? StartedFile { get; private set; }
+
     /// <summary>Skips the results export and count checks at the end. Default: false.</summary>
     public bool SkipVerify { get; private set; }
 
@@ -139,6 +145,7 @@ public sealed class SimulatorOptions
                 case "--name-project": o.NameProject = true; break;
                 case "--skip-verify": o.SkipVerify = true; break;
                 case "--json-out": o.JsonOut = Value(); break;
+                case "--started-file": o.StartedFile = Value(); break;
                 case "--run-id": o.RunId = Value(); break;
                 case "--pid":
                     var pair = Value().Split('=', 2);

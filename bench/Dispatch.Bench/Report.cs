@@ -26,6 +26,12 @@ public sealed class ReportOptions
     /// <summary>Facts about the run (machine, date, command), shown in order.</summary>
     public List<(string Name, string Value)> Meta { get; } = [];
 
+    /// <summary>
+    /// Per system, the top frames <c>dotnet-trace report ... topN --inclusive</c> printed for a CPU sample trace of its
+    /// server; a file that is missing is reported as not measured. Default: none (no section).
+    /// </summary>
+    public List<(string System, string Path)> Profiles { get; } = [];
+
     public static ReportOptions Parse(IReadOnlyList<string> args)
     {
         var o = new ReportOptions();
@@ -43,6 +49,10 @@ public sealed class ReportOptions
                 case "--meta":
                     var pair = Value().Split('=', 2);
                     o.Meta.Add((pair[0], pair.Length > 1 ? pair[1] : ""));
+                    break;
+                case "--profile":
+                    var profile = Value().Split('=', 2);
+                    o.Profiles.Add(profile.Length == 2 ? (profile[0], profile[1]) : throw new ArgumentException("--profile takes system=file."));
                     break;
                 default: throw new ArgumentException($"Unknown option '{name}'.");
             }
@@ -145,45 +155,163 @@ public static class Report
             idle?["measured"]?.GetValue<bool>() == true ? idle["serverPercentOfCore"]?.GetValue<double>() : null, "< 5% of one core", p => p < 5, "0.00'%'");
         md.AppendLine();
 
-        md.AppendLine("## Claim and submit");
-        md.AppendLine();
-        md.AppendLine("| system | workers | overlap | tasks | cycles/s | requests/s | claim p50 / p95 / p99 / max ms | submit p50 / p95 / p99 / max ms | server CPU (cores) | simulator CPU (cores) | errors | invariants |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---|---|---|---:|---|---|");
-        foreach (var r in runs.Where(r => r["importOnly"]?.GetValue<bool>() != true && Untagged(r))
-                     .OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>()))
-                     .ThenBy(r => r["overlap"]!.GetValue<int>())
-                     .ThenBy(r => r["workers"]!.GetValue<int>()))
+        var cycleRuns = runs.Where(IsCycleRun)
+            .OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>()))
+            .ThenBy(r => r["overlap"]!.GetValue<int>())
+            .ThenBy(r => r["workers"]!.GetValue<int>())
+            .ToList();
+        if (cycleRuns.Count > 0)
         {
-            md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r["system"]} | {r["workers"]} | {r["overlap"]} | {Int(r["tasks"])} | {Int(r["cyclesPerSec"])} | {Int(r["requestsPerSec"])} | {Lat(r["claim"])} | {Lat(r["submit"])} | {ServerCpu(r["cpu"])} | {r["cpu"]?["simulator"]?["cores"]} | {Errors(r)} | {Invariants(r)} |");
+            md.AppendLine("## Claim and submit");
+            md.AppendLine();
+            md.AppendLine("| system | workers | overlap | tasks | cycles/s | requests/s | claim p50 / p95 / p99 / max ms | submit p50 / p95 / p99 / max ms | server CPU (cores) | simulator CPU (cores) | errors | invariants |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---|---|---|---:|---|---|");
+            foreach (var r in cycleRuns)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {r["system"]} | {r["workers"]} | {r["overlap"]} | {Int(r["tasks"])} | {Int(r["cyclesPerSec"])} | {Int(r["requestsPerSec"])} | {Lat(r["claim"])} | {Lat(r["submit"])} | {ServerCpu(r["cpu"])} | {r["cpu"]?["simulator"]?["cores"]} | {Errors(r)} | {Invariants(r)} |");
+            }
+
+            md.AppendLine();
+            CpuBudget(md, runs, options.TargetWorkers);
         }
 
-        md.AppendLine();
-        md.AppendLine("## Import");
-        md.AppendLine();
-        md.AppendLine("Tasks imported through `POST /v1/projects/{p}/tasks`, 10,000 per call, one call at a time.");
-        md.AppendLine();
-        md.AppendLine("| system | tasks | payload bytes | tasks/s | seconds | server CPU (cores) | errors | invariants |");
-        md.AppendLine("|---|---:|---:|---:|---:|---|---|---|");
-        foreach (var r in runs.Where(r => r["importOnly"]?.GetValue<bool>() == true).OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>())))
+        Profiles(md, runs, options.Profiles);
+        var imports = runs.Where(r => r["importOnly"]?.GetValue<bool>() == true).OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>())).ToList();
+        if (imports.Count > 0)
         {
-            md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r["system"]} | {Int(r["tasks"])} | {r["payloadBytes"]} | {Int(r["importTasksPerSec"])} | {r["importSeconds"]} | {ServerCpu(r["importCpu"])} | {Errors(r)} | {Invariants(r)} |");
+            md.AppendLine("## Import");
+            md.AppendLine();
+            md.AppendLine("Tasks imported through `POST /v1/projects/{p}/tasks`, 10,000 per call, one call at a time.");
+            md.AppendLine();
+            md.AppendLine("| system | tasks | payload bytes | tasks/s | seconds | server CPU (cores) | errors | invariants |");
+            md.AppendLine("|---|---:|---:|---:|---:|---|---|---|");
+            foreach (var r in imports)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {r["system"]} | {Int(r["tasks"])} | {r["payloadBytes"]} | {Int(r["importTasksPerSec"])} | {r["importSeconds"]} | {ServerCpu(r["importCpu"])} | {Errors(r)} | {Invariants(r)} |");
+            }
+
+            md.AppendLine();
         }
 
-        md.AppendLine();
         Growth(md, runs);
         ExportAndMemory(md, runs);
         LongPolling(md, runs);
-        md.AppendLine(CultureInfo.InvariantCulture, $"![cycles/s and claim p99 per system and worker count]({Path.GetFileName(options.Chart)})");
-        md.AppendLine();
+        var charted = cycleRuns.Any(r => r["overlap"]!.GetValue<int>() == 1);
+        if (charted)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"![cycles/s and claim p99 per system and worker count]({Path.GetFileName(options.Chart)})");
+            md.AppendLine();
+        }
+
         md.AppendLine("Raw results, one JSON line per run, are in the log of the run (`bench/out/results.jsonl`).");
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Out))!);
         File.WriteAllText(options.Out, md.ToString());
-        Chart(runs, options.Chart);
-        Console.WriteLine($"Wrote {options.Out} and {options.Chart}.");
+        if (charted)
+        {
+            Chart(runs, options.Chart);
+            Console.WriteLine($"Wrote {options.Out} and {options.Chart}.");
+        }
+        else
+        {
+            // A chart left from an earlier run would sit beside a report it does not belong to.
+            File.Delete(options.Chart);
+            Console.WriteLine($"Wrote {options.Out} (no chart: no claim+submit runs at overlap 1).");
+        }
+
         return 0;
+    }
+
+    private static void CpuBudget(StringBuilder md, List<JsonObject> runs, int workers)
+    {
+        md.AppendLine("## CPU budget per cycle");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"What one claim+submit costs in CPU at {workers} workers: each process's CPU time over the run above divided by the");
+        md.AppendLine("cycles it completed, in milliseconds. Server is the system's own process, PostgreSQL the database server with all its");
+        md.AppendLine("backends, simulator the crowd. The ceiling's server time is what the two HTTP requests alone cost; \"× ceiling\" is");
+        md.AppendLine("server + PostgreSQL over that, at the same overlap.");
+        md.AppendLine();
+        md.AppendLine("| system | overlap | cycles/s | server ms | PostgreSQL ms | server + PostgreSQL ms | × ceiling | simulator ms |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var system in Systems.Where(s => runs.Any(r => IsCycleRun(r) && r["system"]!.GetValue<string>() == s)))
+        {
+            foreach (var overlap in new[] { 1, 3 })
+            {
+                if (Cycle(runs, system, workers, overlap) is not { } run)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {system} | {overlap} | not measured | - | - | - | - | - |");
+                    continue;
+                }
+
+                var server = MsPerCycle(run, "server");
+                var postgres = MsPerCycle(run, "postgres");
+                var both = server + (postgres ?? 0);
+                var ceiling = Cycle(runs, "ceiling", workers, overlap) is { } c ? MsPerCycle(c, "server") : null;
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {system} | {overlap} | {Int(run["cyclesPerSec"])} | {Ms(server)} | {Ms(postgres)} | {Ms(both)} | {(Ratio(both, ceiling) is { } x ? x.ToString("F1", Inv) : "-")} | {Ms(MsPerCycle(run, "simulator"))} |");
+            }
+        }
+
+        md.AppendLine();
+    }
+
+    // CPU seconds over cycles rather than cores over cycles/s: both spread the run's CPU over its cycles, but cores are
+    // rounded to two decimals, which is several percent of the simulator's tenth of a core.
+    private static double? MsPerCycle(JsonObject run, string process) =>
+        run["cpu"]?[process]?["seconds"]?.GetValue<double>() is { } seconds && run["cycles"]?.GetValue<double>() is double cycles and > 0
+            ? seconds * 1000 / cycles
+            : null;
+
+    private static string Ms(double? ms) => ms is { } v ? v.ToString("F3", Inv) : "-";
+
+    private static void Profiles(StringBuilder md, List<JsonObject> runs, List<(string System, string Path)> profiles)
+    {
+        if (profiles.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Where a cycle's time goes");
+        md.AppendLine();
+        md.AppendLine("Each Dispatch mode ran once more at overlap 1, in a run of its own that the tables above do not count, while");
+        md.AppendLine("`dotnet-trace collect-linux --profile cpu-sampling` sampled the CPU of its server process (not PostgreSQL's) through");
+        md.AppendLine("the kernel's perf events, from shortly after that run's measured phase began. The share is the part of the samples");
+        md.AppendLine("with the frame anywhere on the stack (inclusive), so a caller holds at least the share of what it calls, and one");
+        md.AppendLine("path often shows as several frames of about the same share. Left out are frames on the stack of all work, whatever");
+        md.AppendLine("it is: the thread start, the runtime's thread pool, task and async dispatch, and frames without symbols (`module!?`).");
+        md.AppendLine("Exclusive shares are not listed: every stack of such a trace ends in the sampler's own event, which");
+        md.AppendLine("`dotnet-trace report` then counts as the only exclusive frame. The whole list is in `bench/out/profile-<system>.txt`,");
+        md.AppendLine("the trace in `bench/out/profile-<system>.nettrace`.");
+        foreach (var (system, path) in profiles)
+        {
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"### {system}");
+            md.AppendLine();
+            var frames = File.Exists(path) ? TopFrames.Read(path) : [];
+            var sampled = Tagged(runs, "profile").LastOrDefault(r => r["system"]!.GetValue<string>() == system);
+            if (frames.Count == 0 || sampled is null)
+            {
+                md.AppendLine("Not measured: the run or its trace failed (see `bench/out/run.log`).");
+                continue;
+            }
+
+            var workers = sampled["workers"]!.GetValue<int>();
+            var unsampled = Cycle(runs, system, workers, 1);
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"{workers} workers; the sampled run made {Int(sampled["cyclesPerSec"])} cycles/s{(unsampled is null ? "" : $", the unsampled one above {Int(unsampled["cyclesPerSec"])}")}.");
+            md.AppendLine();
+            md.AppendLine("| # | frame | share of samples |");
+            md.AppendLine("|---:|---|---:|");
+            foreach (var (frame, i) in frames.Take(15).Select((f, i) => (f, i + 1)))
+            {
+                // Double backticks because generic names hold single ones (Task`1); a pipe would end the table cell.
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {i} | `` {frame.Name.Replace("|", "\\|", StringComparison.Ordinal)} `` | {frame.InclusivePercent:0.0}% |");
+            }
+        }
+
+        md.AppendLine();
     }
 
     private static void Growth(StringBuilder md, List<JsonObject> runs)
@@ -270,8 +398,12 @@ public static class Report
     private static string Mib(JsonNode? bytes) => bytes is null ? "-" : (bytes.GetValue<double>() / 1048576).ToString("N1", Inv);
 
     private static JsonObject? Cycle(List<JsonObject> runs, string system, int workers, int overlap) =>
-        runs.LastOrDefault(r => r["system"]!.GetValue<string>() == system && r["importOnly"]?.GetValue<bool>() != true && Untagged(r) &&
-                                r["workers"]!.GetValue<int>() == workers && r["overlap"]!.GetValue<int>() == overlap && r["cyclesPerSec"] is not null);
+        runs.LastOrDefault(r => IsCycleRun(r) && r["system"]!.GetValue<string>() == system &&
+                                r["workers"]!.GetValue<int>() == workers && r["overlap"]!.GetValue<int>() == overlap);
+
+    /// <summary>A run of the main claim+submit tables: a crowd that was measured, neither an import nor a tagged run.</summary>
+    private static bool IsCycleRun(JsonObject run) =>
+        run["importOnly"]?.GetValue<bool>() != true && Untagged(run) && run["cyclesPerSec"] is not null;
 
     private static JsonObject? Import(List<JsonObject> runs, string system) =>
         runs.LastOrDefault(r => r["system"]!.GetValue<string>() == system && r["importOnly"]?.GetValue<bool>() == true && r["importTasksPerSec"] is not null);
@@ -312,7 +444,7 @@ public static class Report
 
     private static void Chart(List<JsonObject> runs, string path)
     {
-        var cycleRuns = runs.Where(r => r["importOnly"]?.GetValue<bool>() != true && Untagged(r) && r["overlap"]!.GetValue<int>() == 1 && r["cyclesPerSec"] is not null).ToList();
+        var cycleRuns = runs.Where(r => IsCycleRun(r) && r["overlap"]!.GetValue<int>() == 1).ToList();
         var workerCounts = cycleRuns.Select(r => r["workers"]!.GetValue<int>()).Distinct().Order().ToArray();
         var positions = workerCounts.Select((_, i) => (double)i).ToArray();
         var labels = workerCounts.Select(c => c.ToString(Inv)).ToArray();
@@ -348,8 +480,12 @@ public static class Report
             plot.XLabel("workers");
             plot.YLabel(y);
             plot.Axes.Bottom.SetTicks(positions, labels);
-            plot.Axes.Margins(bottom: 0);
             plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+            // Not fitted to the data: a single point (one worker count) would get an axis a unit or two tall, and the
+            // highest point at the right edge could hide under the legend.
+            plot.Axes.AutoScale();
+            plot.Axes.SetLimitsX(-0.5, positions.Length - 0.5);
+            plot.Axes.SetLimitsY(0, plot.Axes.GetDataLimits().Top * 1.3);
         }
 
         multiplot.SavePng(path, 1400, 560);

@@ -131,6 +131,11 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
                 ? (completed, ct) => KeepQueuedAsync(projectIds[0], completed, ct)
                 : null;
             long? idleAfter = options.IdleWindow > 0 ? (long)options.Tasks * options.Overlap : null;
+            if (options.StartedFile is { } started)
+            {
+                await File.WriteAllTextAsync(started, DateTime.UtcNow.ToString("O"));
+            }
+
             await RunCrowdAsync(workers, tickets, result, background, idleAfter);
             if (options.KeepQueued > 0)
             {
