@@ -61,7 +61,7 @@ public static class DispatchSiloBuilderExtensions
         if (options.Storage == StorageMode.Postgres)
         {
             builder.Services.TryAddSingleton(_ => NpgsqlDataSource.Create(PostgresConnectionStrings.ForTaskStore(options.ConnectionString!)));
-            builder.Services.TryAddSingleton<PostgresTaskWriter>();
+            builder.Services.TryAddSingleton(_ => new PostgresTaskWriter(PostgresConnectionStrings.ForTaskWriter(options.ConnectionString!, PostgresTaskWriter.Writers)));
             builder.Services.TryAddSingleton<ITaskStore, PostgresTaskStore>();
             builder.AddAdoNetGrainStorage(StorageNames.Grains, o =>
             {

@@ -35,9 +35,8 @@ public static class PostgresConnectionStrings
     /// one machine. So its statements are prepared once per connection (no parsing and planning on every claim and
     /// submit), and a connection going back to the pool is not reset: the store leaves no session state behind, and
     /// the reset (<c>DISCARD ALL</c>) cost one more statement and transaction per read and dropped the prepared
-    /// statements with it. Prepared statements are still planned for their values (<c>plan_cache_mode</c>): one
-    /// statement saves both leases and submissions, and a generic plan cached for one served the other at 0.7 ms
-    /// instead of 0.16 ms per change (pg_stat_statements, 256 workers).
+    /// statements with it. Prepared statements are still planned for their values (<c>plan_cache_mode</c>): the
+    /// same read serves a project of ten tasks and one of a million, and a plan cached for one can be slow for the other.
     /// </summary>
     public static string ForTaskStore(string connectionString)
     {
@@ -55,6 +54,22 @@ public static class PostgresConnectionStrings
         if (!Says(connectionString, "options"))
         {
             builder.Options = "-c plan_cache_mode=force_custom_plan";
+        }
+
+        return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// The task writer runs one statement, whose every value is an array: no value changes its plan, and planning it
+    /// cost more than running a batch of twenty changes. So its plan is made once per connection (a generic plan), and
+    /// its pool holds just the connections its writers use at once.
+    /// </summary>
+    public static string ForTaskWriter(string connectionString, int writers)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ForTaskStore(connectionString)) { MaxPoolSize = writers };
+        if (!Says(connectionString, "options"))
+        {
+            builder.Options = "-c plan_cache_mode=force_generic_plan";
         }
 
         return builder.ConnectionString;

@@ -20,17 +20,25 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
     /// <summary>Batches under way at once.</summary>
     public const int Writers = 2;
 
+    private readonly NpgsqlDataSource _dataSource;
     private readonly GroupCommit<TaskWrite, long?> _commits;
 
-    public PostgresTaskWriter(NpgsqlDataSource dataSource)
+    /// <param name="connectionString">A connection string for the writer's own pool (see
+    /// <see cref="Postgres.PostgresConnectionStrings.ForTaskWriter"/>).</param>
+    public PostgresTaskWriter(string connectionString)
     {
-        _commits = new GroupCommit<TaskWrite, long?>(dataSource, WriteBatchAsync, MaxBatch, Writers);
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _commits = new GroupCommit<TaskWrite, long?>(_dataSource, WriteBatchAsync, MaxBatch, Writers);
     }
 
     /// <summary>Stores the transition and returns the task's new version, or null when the version did not match.</summary>
     public Task<long?> WriteAsync(TaskWrite write) => _commits.WriteAsync(write);
 
-    public ValueTask DisposeAsync() => _commits.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _commits.DisposeAsync();
+        await _dataSource.DisposeAsync();
+    }
 
     private static async Task<long?[]> WriteBatchAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes)
     {

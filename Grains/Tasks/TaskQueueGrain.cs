@@ -94,7 +94,8 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
     /// </summary>
     private async Task<TaskSeed?> SeedForAsync(TaskQueue.Entry entry)
     {
-        if (!taskStore.ReadsCostARoundTrip || !TaskSeedWindow.Describes(entry.Snapshot))
+        // Another claim already on this task (overlap) brings its seed, or the task is active and needs none.
+        if (!taskStore.ReadsCostARoundTrip || !TaskSeedWindow.Describes(entry.Snapshot) || entry.Reserved > 1)
         {
             return null;
         }
@@ -119,7 +120,7 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
 
     private async Task ReadSeedsAsync(TaskQueue.Entry first)
     {
-        var wanted = _seeds.Wanted(_queue.ReadyFrom(first).Select(e => e.Snapshot));
+        var wanted = _seeds.Wanted(_queue.ReadyFrom(first).Where(e => e == first || e.Reserved == 0).Select(e => e.Snapshot));
         if (wanted.Count == 0)
         {
             return;

@@ -43,4 +43,15 @@ public sealed class ConnectionStringDefaultsTests
         Assert.False(tuned.NoResetOnClose);
         Assert.Equal("-c work_mem=8MB", tuned.Options);
     }
+
+    [Fact]
+    public void ForTaskWriter_PlansItsStatementOnceAndKeepsAPoolOfItsWriters()
+    {
+        var tuned = new NpgsqlConnectionStringBuilder(PostgresConnectionStrings.ForTaskWriter("Host=db;Maximum Pool Size=30", writers: 2));
+
+        Assert.Equal(2, tuned.MaxPoolSize);
+        Assert.Equal(PostgresConnectionStrings.DefaultMaxAutoPrepare, tuned.MaxAutoPrepare);
+        Assert.True(tuned.NoResetOnClose);
+        Assert.Equal("-c plan_cache_mode=force_generic_plan", tuned.Options);
+    }
 }
