@@ -81,7 +81,10 @@ internal static class PostgresTaskSql
         CROSS JOIN LATERAL (
             SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = page.task_id OFFSET 0) AS s
         ORDER BY s.submitted_at, s.worker_id;
-        SELECT EXISTS (SELECT 1 FROM dispatch_tasks {AfterCursor} AND completed_at >= {CompletionHorizon});
+        SELECT EXISTS (
+                   SELECT 1 FROM dispatch_tasks
+                   {AfterCursor} AND completed_at >= {CompletionHorizon} AND completed_at < coalesce(@since, statement_timestamp())),
+               coalesce(@since, statement_timestamp());
         """;
 
     // Completion order is (completed_at, completion_seq), where completed_at is the completing transaction's start.

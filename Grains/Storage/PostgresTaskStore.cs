@@ -195,19 +195,23 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
     /// <summary>
     /// A page of completions below the commit horizon. Completions above it are committed but may still have an
     /// earlier one committing beside them; those transactions take milliseconds, so a short page that stopped at the
-    /// horizon is read again until it passes, and a completion acknowledged before the call is always in its page.
+    /// horizon before a completion stored before the call began is read again until the horizon passes it, so that
+    /// what was acknowledged before the call is in its answer. A transaction open for longer than two seconds holds
+    /// later completions back until it ends; the page is answered without them meanwhile.
     /// </summary>
     public async Task<IReadOnlyList<CompletedTaskRecord>> ListCompletedAsync(string projectId, long afterSequence, int limit, CancellationToken cancellationToken = default)
     {
         var waited = Stopwatch.StartNew();
+        DateTimeOffset? callStarted = null;
         while (true)
         {
-            var (page, heldBack) = await ReadCompletedAsync(projectId, afterSequence, limit, cancellationToken);
+            var (page, heldBack, started) = await ReadCompletedAsync(projectId, afterSequence, limit, callStarted, cancellationToken);
             if (page.Count == limit || !heldBack || waited.Elapsed > MaxHorizonWait)
             {
                 return page;
             }
 
+            callStarted = started;
             await Task.Delay(HorizonPollInterval, cancellationToken);
         }
     }
@@ -216,12 +220,14 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
 
     private static readonly TimeSpan HorizonPollInterval = TimeSpan.FromMilliseconds(5);
 
-    private async Task<(IReadOnlyList<CompletedTaskRecord> Page, bool HeldBack)> ReadCompletedAsync(string projectId, long afterSequence, int limit, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<CompletedTaskRecord> Page, bool HeldBack, DateTimeOffset CallStarted)> ReadCompletedAsync(
+        string projectId, long afterSequence, int limit, DateTimeOffset? callStarted, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(PostgresTaskSql.ListCompleted);
         command.Parameters.AddWithValue("project", projectId);
         command.Parameters.AddWithValue("after", afterSequence);
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.Add(new NpgsqlParameter("since", NpgsqlDbType.TimestampTz) { Value = (object?)callStarted?.UtcDateTime ?? DBNull.Value });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<(string Id, string Payload, DateTimeOffset At, long Sequence)>();
         while (await reader.ReadAsync(cancellationToken))
@@ -234,7 +240,8 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var heldBack = reader.GetBoolean(0);
-        return ([.. rows.Select(r => new CompletedTaskRecord(r.Id, r.Payload, submissions.GetValueOrDefault(r.Id, []), r.At, r.Sequence))], heldBack);
+        var started = reader.GetFieldValue<DateTimeOffset>(1);
+        return ([.. rows.Select(r => new CompletedTaskRecord(r.Id, r.Payload, submissions.GetValueOrDefault(r.Id, []), r.At, r.Sequence))], heldBack, started);
     }
 
     public async Task PingAsync(CancellationToken cancellationToken = default)
