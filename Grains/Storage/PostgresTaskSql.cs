@@ -3,25 +3,41 @@ namespace Dispatch.Grains.Storage;
 /// <summary>The statements of <see cref="PostgresTaskStore"/>, over the tables of migration 0010.</summary>
 internal static class PostgresTaskSql
 {
-    public const string FindConflict = """
-        SELECT i.task_id
-        FROM unnest(@ids, @payloads) AS i(task_id, payload)
-        JOIN dispatch_tasks t ON t.project_id = @project AND t.task_id = i.task_id
-        WHERE t.payload::jsonb <> i.payload::jsonb
-        LIMIT 1
+    // The identity sequence PostgreSQL made for dispatch_tasks.seq (migration 0010).
+    public const string ReserveSequences = "SELECT nextval('dispatch_tasks_seq_seq') FROM generate_series(1, @count)";
+
+    // The copies into both tables take the same columns, so one writer fills either. COPY always stores a value given
+    // for an identity column (see CREATE TABLE, GENERATED ALWAYS), so the reserved seq goes in as it is.
+    private const string ImportColumns = "(project_id, task_id, shard, seq, priority, payload, golden_answer, created_at)";
+
+    public const string CopyTasks = $"COPY dispatch_tasks {ImportColumns} FROM STDIN (FORMAT BINARY)";
+
+    public const string CreateImportTable = """
+        CREATE TEMPORARY TABLE dispatch_import (
+            project_id text NOT NULL, task_id text NOT NULL, shard integer NOT NULL, seq bigint NOT NULL,
+            priority integer NOT NULL, payload json NOT NULL, golden_answer json, created_at timestamptz NOT NULL
+        ) ON COMMIT DROP
         """;
 
-    public const string Insert = """
-        INSERT INTO dispatch_tasks (project_id, task_id, shard, priority, payload, golden_answer, created_at)
-        SELECT @project, i.task_id, i.shard, i.priority, i.payload::json, i.golden::json, @now
-        FROM unnest(@ids, @shards, @priorities, @payloads, @goldens) WITH ORDINALITY AS i(task_id, shard, priority, payload, golden, ord)
-        ORDER BY i.ord
+    public const string CopyImportTable = $"COPY dispatch_import {ImportColumns} FROM STDIN (FORMAT BINARY)";
+
+    // In seq order, so that an id repeated in the call is stored as its first position has it.
+    public const string InsertNewFromImportTable = $"""
+        INSERT INTO dispatch_tasks {ImportColumns} OVERRIDING SYSTEM VALUE
+        SELECT project_id, task_id, shard, seq, priority, payload, golden_answer, created_at FROM dispatch_import ORDER BY seq
         ON CONFLICT (project_id, task_id) DO NOTHING
-        RETURNING task_id, shard, state, priority, seq
         """;
 
-    public const string ReadImported = """
-        SELECT task_id, shard, state, priority, seq FROM dispatch_tasks WHERE project_id = @project AND task_id = ANY(@ids)
+    // A stored row whose seq is not the one reserved for that position was there before (or came from an earlier
+    // position of the same call). The temporary table has no statistics; OFFSET 0 keeps each lookup a probe of the
+    // primary key rather than leaving the planner free to scan the whole table.
+    public const string ReadStoredBesideImport = """
+        SELECT i.seq, t.shard, t.state, t.priority, t.seq, t.payload::jsonb = i.payload::jsonb
+        FROM dispatch_import i
+        CROSS JOIN LATERAL (
+            SELECT shard, state, priority, seq, payload FROM dispatch_tasks
+            WHERE project_id = i.project_id AND task_id = i.task_id OFFSET 0) AS t
+        WHERE t.seq <> i.seq
         """;
 
     private const string TaskColumns = "task_id, shard, version, state, priority, seq, payload::text, golden_answer::text, failed_attempts";

@@ -13,64 +13,11 @@ namespace Dispatch.Grains.Storage;
 public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskWriter writes) : ITaskStore
 {
     /// <summary>
-    /// Inserts first and compares payloads only for the ids that were there already (usually none), in one
-    /// transaction that a conflict rolls back, so nothing of a refused import is stored.
+    /// Copies the rows straight in, and compares payloads only for the ids that were there already (usually none)
+    /// in a second try that a conflict rolls back: see <see cref="PostgresTaskImport"/>.
     /// </summary>
-    public async Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default)
-    {
-        var ids = tasks.Select(t => t.TaskId).ToArray();
-        var payloads = tasks.Select(t => t.PayloadJson).ToArray();
-        var states = new Dictionary<string, (int Shard, TaskState State, int Priority, long Sequence)>(StringComparer.Ordinal);
-
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        await using (var insert = new NpgsqlCommand(PostgresTaskSql.Insert, connection, transaction))
-        {
-            insert.Parameters.AddWithValue("project", projectId);
-            insert.Parameters.AddWithValue("now", now.UtcDateTime);
-            insert.Parameters.AddWithValue("ids", ids);
-            insert.Parameters.AddWithValue("shards", tasks.Select(t => t.Shard).ToArray());
-            insert.Parameters.AddWithValue("priorities", tasks.Select(t => t.Priority).ToArray());
-            insert.Parameters.AddWithValue("payloads", payloads);
-            insert.Parameters.Add(new NpgsqlParameter("goldens", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = tasks.Select(t => t.GoldenAnswerJson).ToArray() });
-            await ReadImportedAsync(insert, states, cancellationToken);
-        }
-
-        var created = states.Keys.ToHashSet(StringComparer.Ordinal);
-        var existing = tasks.Where(t => !created.Contains(t.TaskId)).ToArray();
-        if (existing.Length > 0)
-        {
-            await using (var find = new NpgsqlCommand(PostgresTaskSql.FindConflict, connection, transaction))
-            {
-                find.Parameters.AddWithValue("project", projectId);
-                find.Parameters.AddWithValue("ids", existing.Select(t => t.TaskId).ToArray());
-                find.Parameters.AddWithValue("payloads", existing.Select(t => t.PayloadJson).ToArray());
-                if (await find.ExecuteScalarAsync(cancellationToken) is string conflicting)
-                {
-                    await transaction.RollbackAsync(cancellationToken);
-                    return ImportOutcome.Conflict(conflicting);
-                }
-            }
-
-            await using var read = new NpgsqlCommand(PostgresTaskSql.ReadImported, connection, transaction);
-            read.Parameters.AddWithValue("project", projectId);
-            read.Parameters.AddWithValue("ids", existing.Select(t => t.TaskId).ToArray());
-            await ReadImportedAsync(read, states, cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return new ImportOutcome([.. ids.Select(id => new ImportedTask(id, states[id].Shard, created.Contains(id), states[id].State, states[id].Priority, states[id].Sequence))], null);
-    }
-
-    private static async Task ReadImportedAsync(NpgsqlCommand command, Dictionary<string, (int, TaskState, int, long)> states, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            states[reader.GetString(0)] = (reader.GetInt32(1), (TaskState)reader.GetInt16(2), reader.GetInt32(3), reader.GetInt64(4));
-        }
-    }
+    public Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        PostgresTaskImport.ImportAsync(dataSource, projectId, tasks, now, cancellationToken);
 
     public async Task<TaskRecord?> GetAsync(string projectId, string taskId, CancellationToken cancellationToken = default)
     {

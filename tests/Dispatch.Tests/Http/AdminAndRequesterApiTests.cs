@@ -972,6 +972,21 @@ public abstract class AdminAndRequesterApiTests : ApiTestBase
     }
 
     [Fact]
+    public async Task Import_SameIdWithPayloadKeysReorderedAndRespaced_CountsAsExisting_AndKeepsTheStoredPayload()
+    {
+        var projectId = await CreateProjectAsync(Admin);
+        await ImportAsync(Admin, projectId, """[{"id":"a","payload":{"x":1,"y":{"p":[1,2],"q":"s"}}}]""");
+
+        var again = await ImportAsync(Admin, projectId, """[{"id":"n","payload":0},{"id":"a","payload":{ "y" : {"q":"s", "p":[1, 2]}, "x":1 }}]""");
+
+        Assert.Equal(1, again["created"]!.GetValue<int>());
+        Assert.Equal(1, again["existing"]!.GetValue<int>());
+        var a = (await Admin.GetApiAsync(TaskPath(projectId, "a"))).Is(HttpStatusCode.OK);
+        Assert.Equal("""{"x":1,"y":{"p":[1,2],"q":"s"}}""", a["payload"]!.ToJsonString());
+        await AssertCountsAsync(Admin, projectId, total: 2, open: 2);
+    }
+
+    [Fact]
     public async Task Import_WithConflictingPayload_StoresNothing()
     {
         var requester = await CreateRequesterAsync();
