@@ -138,11 +138,11 @@ public sealed class TaskImportTests(PostgresServer server)
         var connectionString = await server.CreateDatabaseAsync();
         await SchemaMigrator.MigrateAsync(connectionString);
         var dataSource = NpgsqlDataSource.Create(PostgresConnectionStrings.ForTaskStore(connectionString));
-        var writes = new PostgresWriteBatcher(dataSource);
+        var writes = new PostgresTaskWriter(PostgresConnectionStrings.ForTaskWriter(connectionString, PostgresTaskWriter.Writers));
         return new StoreOnDatabase(connectionString, dataSource, writes, new PostgresTaskStore(dataSource, writes));
     }
 
-    private sealed record StoreOnDatabase(string ConnectionString, NpgsqlDataSource DataSource, PostgresWriteBatcher Writes, PostgresTaskStore Store) : IAsyncDisposable
+    private sealed record StoreOnDatabase(string ConnectionString, NpgsqlDataSource DataSource, PostgresTaskWriter Writes, PostgresTaskStore Store) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
