@@ -4,6 +4,7 @@ using Dispatch.Api.Projects;
 using Dispatch.Api.Requesters;
 using Dispatch.Api.Work;
 using Dispatch.Api.Workers;
+using Dispatch.Events;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
@@ -15,9 +16,9 @@ namespace Dispatch.Api;
 public static class DispatchApi
 {
     /// <summary>
-    /// Maps every endpoint of the Dispatch HTTP API under <c>/v1</c>. Needs nothing registered beyond Orleans
-    /// (an <see cref="IGrainFactory"/>); settings come from the <c>Dispatch</c> configuration section, and a missing
-    /// admin key stops the host here, at start, with a sentence saying so.
+    /// Maps every endpoint of the Dispatch HTTP API under <c>/v1</c>. Needs a silo with <c>AddDispatch</c> in the same
+    /// host (it reads that silo's work signals and event interest); settings come from the <c>Dispatch</c>
+    /// configuration section, and a missing admin key stops the host here, at start, with a sentence saying so.
     /// </summary>
     public static RouteGroupBuilder MapDispatchApi(this IEndpointRouteBuilder app)
     {
@@ -40,7 +41,7 @@ public static class DispatchApi
         v1.MapTasksApi(auth);
         v1.MapResultsApi(auth);
         v1.MapEventsApi(auth, new EventStreamSlots(options.RateLimits.EventStreamsPerCaller));
-        v1.MapWorkApi(auth, new WorkWaiters(app.ServiceProvider.GetRequiredService<IClusterClient>(), time));
+        v1.MapWorkApi(auth, new WorkWaiters(app.ServiceProvider.GetRequiredService<IWorkSignals>(), time));
         // Unknown paths under /v1 answer like every other error of the API.
         v1.MapFallback("{**path}", (HttpContext http) => Problems.NotFound($"No endpoint answers {http.Request.Method} {http.Request.Path}."));
         return v1;

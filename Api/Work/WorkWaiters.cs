@@ -1,30 +1,23 @@
 using Dispatch.Common;
 using Dispatch.Events;
 using Dispatch.Work;
-using Orleans.Streams;
 
 namespace Dispatch.Api.Work;
 
 /// <summary>
-/// Long polling without polling: a waiting claim registers here, and this silo's one subscription to the work
-/// signal stream wakes the waiters of the project concerned (and those waiting for any project) to claim again.
-/// A waiter is a completion source, so ten thousand waiting workers cost memory and no CPU.
+/// Long polling without polling: a waiting claim registers here, and this silo's work signals wake the waiters of
+/// the project concerned (and those waiting for any project) to claim again. A waiter is a completion source, so
+/// ten thousand waiting workers cost memory and no CPU.
 /// </summary>
-public sealed class WorkWaiters(IClusterClient client, TimeProvider time)
+public sealed class WorkWaiters
 {
+    private readonly TimeProvider _time;
     private readonly HashSet<Waiter> _waiters = [];
-    private readonly SemaphoreSlim _subscribing = new(1, 1);
-    private volatile bool _subscribed;
 
-    public int Count
+    public WorkWaiters(IWorkSignals signals, TimeProvider time)
     {
-        get
-        {
-            lock (_waiters)
-            {
-                return _waiters.Count;
-            }
-        }
+        _time = time;
+        signals.Listen(Wake);
     }
 
     /// <summary>
@@ -39,15 +32,14 @@ public sealed class WorkWaiters(IClusterClient client, TimeProvider time)
             return await claim();
         }
 
-        await EnsureSubscribedAsync();
-        var deadline = time.GetUtcNow() + wait;
+        var deadline = _time.GetUtcNow() + wait;
         while (true)
         {
             var waiter = Register(projectId);
             try
             {
                 var result = await claim();
-                var remaining = deadline - time.GetUtcNow();
+                var remaining = deadline - _time.GetUtcNow();
                 if (!result.IsSuccess || result.Value is not null || remaining <= TimeSpan.Zero)
                 {
                     return result;
@@ -55,7 +47,7 @@ public sealed class WorkWaiters(IClusterClient client, TimeProvider time)
 
                 try
                 {
-                    await waiter.Signal.Task.WaitAsync(remaining, time, cancellationToken);
+                    await waiter.Signal.Task.WaitAsync(remaining, _time, cancellationToken);
                 }
                 catch (TimeoutException)
                 {
@@ -80,33 +72,6 @@ public sealed class WorkWaiters(IClusterClient client, TimeProvider time)
                     waiter.Signal.TrySetResult();
                 }
             }
-        }
-    }
-
-    private async Task EnsureSubscribedAsync()
-    {
-        if (_subscribed)
-        {
-            return;
-        }
-
-        await _subscribing.WaitAsync();
-        try
-        {
-            if (!_subscribed)
-            {
-                var stream = client.GetStreamProvider(EventStreams.Provider).GetStream<WorkSignal>(EventStreams.WorkNamespace, EventStreams.WorkKey);
-                await stream.SubscribeAsync((signal, _) =>
-                {
-                    Wake(signal);
-                    return Task.CompletedTask;
-                });
-                _subscribed = true;
-            }
-        }
-        finally
-        {
-            _subscribing.Release();
         }
     }
 

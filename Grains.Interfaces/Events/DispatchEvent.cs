@@ -15,7 +15,8 @@ public sealed record DispatchEvent(
 
 /// <summary>
 /// New work may be free in a project (an import, an expired or released lease, a retry, a project opened).
-/// Waiting claims listen for these to try again; nothing else does.
+/// Each silo receives them once (<see cref="IWorkSignals"/>): its views of the project drop what they knew, then
+/// waiting claims try again.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Dispatch.WorkSignal")]
 public sealed record WorkSignal([property: Id(0)] string ProjectId);

@@ -1,5 +1,4 @@
 using Dispatch.Events;
-using Dispatch.Grains.Projects;
 using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 
@@ -9,7 +8,7 @@ namespace Dispatch.Grains.Events;
 /// Publishes a grain's events without making the caller wait for delivery: events describe what storage already
 /// holds, so a lost event never loses data, and a claim or submit does not pay for its listeners.
 /// </summary>
-public sealed partial class EventPublisher(IClusterClient client, WorkAvailability availability, EventInterest interest, ILogger<EventPublisher> logger)
+public sealed partial class EventPublisher(IClusterClient client, WorkSignals signals, EventInterest interest, ILogger<EventPublisher> logger)
 {
     /// <summary>Sends the event to the project's stream, unless nobody reads that project's events.</summary>
     public void Publish(DispatchEvent @event)
@@ -23,7 +22,7 @@ public sealed partial class EventPublisher(IClusterClient client, WorkAvailabili
     /// <summary>Tells every silo that work may be free in the project; this silo learns it at once.</summary>
     public void SignalWork(string projectId)
     {
-        availability.Forget(projectId);
+        signals.Sent(projectId);
         Send(Provider.GetStream<WorkSignal>(EventStreams.WorkNamespace, EventStreams.WorkKey).OnNextAsync(new WorkSignal(projectId)), "work signal");
     }
 

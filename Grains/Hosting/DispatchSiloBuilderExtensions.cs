@@ -1,7 +1,6 @@
 using Dispatch.Events;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Postgres;
-using Dispatch.Grains.Projects;
 using Dispatch.Grains.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +16,8 @@ public static class DispatchSiloBuilderExtensions
     /// Adds everything Dispatch needs to a silo: the grain storage named <see cref="StorageNames.Grains"/>, the task
     /// store, and on PostgreSQL the schema migration (run before any provider starts) and reminders.
     /// Options come from the <c>Dispatch</c> section and <c>ConnectionStrings:Dispatch</c>, then
-    /// <paramref name="configure"/>. Clustering stays the host's choice. Calling it twice adds nothing more.
+    /// <paramref name="configure"/>; the time limits of this silo's views come from <c>Dispatch:SiloViews</c>
+    /// (<see cref="SiloViewOptions"/>). Clustering stays the host's choice. Calling it twice adds nothing more.
     /// </summary>
     public static ISiloBuilder AddDispatch(this ISiloBuilder builder, Action<DispatchOptions>? configure = null)
     {
@@ -39,17 +39,28 @@ public static class DispatchSiloBuilderExtensions
             throw new OptionsValidationException(DispatchOptions.Section, typeof(DispatchOptions), problems);
         }
 
+        var views = new SiloViewOptions();
+        builder.Configuration.GetSection(SiloViewOptions.Section).Bind(views);
+        problems = views.Problems();
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(SiloViewOptions.Section, typeof(SiloViewOptions), problems);
+        }
+
         builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton(Options.Create(views));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<DispatchMetrics>();
+        builder.Services.TryAddSingleton<EventPublisher>();
         builder.Services.TryAddSingleton<ProjectDirectory>();
         builder.Services.TryAddSingleton<RoutingTable>();
-        builder.Services.TryAddSingleton<EventPublisher>();
-        builder.Services.TryAddSingleton<EventInterest>();
-        builder.Services.TryAddSingleton<IEventInterest>(sp => sp.GetRequiredService<EventInterest>());
         builder.Services.TryAddSingleton<ShardHeads>();
         builder.Services.TryAddSingleton<WorkAvailability>();
-        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<WorkAvailability>());
+        builder.Services.TryAddSingleton<EventInterest>();
+        builder.Services.TryAddSingleton<IEventInterest>(sp => sp.GetRequiredService<EventInterest>());
+        builder.Services.TryAddSingleton<WorkSignals>();
+        builder.Services.TryAddSingleton<IWorkSignals>(sp => sp.GetRequiredService<WorkSignals>());
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, WorkSignalSubscriber>();
         builder.AddMemoryStreams(EventStreams.Provider);
         builder.AddMemoryGrainStorage("PubSubStore");
 

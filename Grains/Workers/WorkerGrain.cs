@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using Dispatch.Common;
 using Dispatch.Events;
 using Dispatch.Grains.Events;
-using Dispatch.Grains.Projects;
 using Dispatch.Grains.Storage;
 using Dispatch.Projects;
 using Dispatch.Tasks;
@@ -354,7 +353,7 @@ public sealed class WorkerGrain(
     /// </summary>
     private async Task<LeaseGrant?> ClaimRoutedAsync()
     {
-        var rechecks = WorkAvailability.RechecksPerClaim;
+        var rechecks = availability.RechecksPerClaim;
         foreach (var route in await routing.RoutesForAsync(state.State.Certifications))
         {
             if (!availability.IsKnownEmpty(route.ProjectId, ref rechecks)

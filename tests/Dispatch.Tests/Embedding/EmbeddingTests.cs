@@ -69,4 +69,19 @@ public sealed class EmbeddingTests
 
         Assert.Contains("Dispatch:AdminKey is not set", refusal.Message);
     }
+
+    [Fact]
+    public void PlatformHost_WithASiloViewLimitOfFiveDays_RefusesToStartWithASentence()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration["Dispatch:SiloViews:RoutingTableMaxAge"] = "5";
+
+        var refusal = Assert.ThrowsAny<Exception>(() =>
+        {
+            builder.UseOrleans(silo => silo.UseLocalhostClustering(Ports.Free(), Ports.Free()).AddDispatch());
+            using var app = builder.Build();
+        });
+
+        Assert.Contains("Dispatch:SiloViews:RoutingTableMaxAge must be more than zero and at most 01:00:00", refusal.Message);
+    }
 }

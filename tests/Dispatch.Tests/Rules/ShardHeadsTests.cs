@@ -1,5 +1,6 @@
-using Dispatch.Grains.Projects;
+using Dispatch.Grains.SiloViews;
 using Dispatch.Tasks;
+using Microsoft.Extensions.Options;
 
 namespace Dispatch.Tests.Rules;
 
@@ -13,11 +14,12 @@ public sealed class ShardHeadsTests
     }
 
     private readonly SettableTime _time = new();
+    private readonly IOptions<SiloViewOptions> _options = Options.Create(new SiloViewOptions());
 
     [Fact]
     public void Best_IsTheShardWhoseFirstTaskComesFirst_HigherPriorityBeforeOlder()
     {
-        var heads = new ShardHeads(_time);
+        var heads = new ShardHeads(_options, _time);
         heads.Take("p", [new QueueHead(0, 1), null, new QueueHead(5, 90), new QueueHead(5, 40)]);
 
         Assert.Equal(3, heads.Best("p"));
@@ -26,7 +28,7 @@ public sealed class ShardHeadsTests
     [Fact]
     public void Best_FollowsEachClaimsAnswer()
     {
-        var heads = new ShardHeads(_time);
+        var heads = new ShardHeads(_options, _time);
         heads.Take("p", [new QueueHead(0, 1), new QueueHead(0, 2)]);
 
         heads.Update("p", 0, new QueueHead(0, 3));
@@ -39,14 +41,14 @@ public sealed class ShardHeadsTests
     [Fact]
     public void Best_IsUnknown_WhenThePictureIsOldForgottenOrEmpty()
     {
-        var heads = new ShardHeads(_time);
+        var heads = new ShardHeads(_options, _time);
         Assert.Null(heads.Best("p"));
 
         heads.Take("p", [null, null]);
         Assert.Null(heads.Best("p"));
 
         heads.Take("p", [new QueueHead(0, 1)]);
-        _time.Now += ShardHeads.MaxAge;
+        _time.Now += _options.Value.ShardHeadsMaxAge;
         Assert.Null(heads.Best("p"));
 
         heads.Take("p", [new QueueHead(0, 1)]);

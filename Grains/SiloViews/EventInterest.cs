@@ -1,16 +1,20 @@
 using System.Collections.Immutable;
 using Dispatch.Events;
+using Microsoft.Extensions.Options;
 
-namespace Dispatch.Grains.Events;
+namespace Dispatch.Grains.SiloViews;
 
 /// <summary>
-/// This silo's copy of the projects whose events someone reads, refreshed in the background at most once a second.
-/// A stream opened on this silo counts at once; one opened on another silo within about a second.
+/// This silo's copy of the projects whose events someone reads, refreshed in the background at most once per
+/// <see cref="SiloViewOptions.EventInterestMaxAge"/>. A stream opened on this silo counts at once; one opened on
+/// another silo once this silo's copy is next refreshed.
 /// </summary>
-public sealed class EventInterest(IGrainFactory grains, TimeProvider time) : IEventInterest
+public sealed class EventInterest(IGrainFactory grains, IOptions<SiloViewOptions> options, TimeProvider time) : IEventInterest
 {
-    public const int LeaseSeconds = 60;
-    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
+    private readonly TimeSpan _maxAge = options.Value.EventInterestMaxAge;
+
+    // The listeners grain counts whole seconds; rounding up never lets a lease end before the stream renews it.
+    private readonly int _leaseSeconds = (int)Math.Ceiling(options.Value.EventInterestLease.TotalSeconds);
 
     private ImmutableHashSet<string> _listened = ImmutableHashSet<string>.Empty;
     private ImmutableHashSet<string> _localUntilRefresh = ImmutableHashSet<string>.Empty;
@@ -19,7 +23,7 @@ public sealed class EventInterest(IGrainFactory grains, TimeProvider time) : IEv
 
     public bool IsListened(string projectId)
     {
-        if (time.GetUtcNow() - _fetchedAt >= MaxAge && Interlocked.Exchange(ref _refreshing, 1) == 0)
+        if (time.GetUtcNow() - _fetchedAt >= _maxAge && Interlocked.Exchange(ref _refreshing, 1) == 0)
         {
             _ = RefreshAsync();
         }
@@ -31,7 +35,7 @@ public sealed class EventInterest(IGrainFactory grains, TimeProvider time) : IEv
     public Task ListenAsync(string projectId)
     {
         ImmutableInterlocked.Update(ref _localUntilRefresh, set => set.Add(projectId));
-        return grains.GetGrain<IEventListenersGrain>(0).ListenAsync(projectId, LeaseSeconds);
+        return grains.GetGrain<IEventListenersGrain>(0).ListenAsync(projectId, _leaseSeconds);
     }
 
     private async Task RefreshAsync()

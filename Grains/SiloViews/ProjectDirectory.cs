@@ -1,25 +1,25 @@
 using System.Collections.Concurrent;
 using Dispatch.Common;
 using Dispatch.Projects;
+using Microsoft.Extensions.Options;
 
-namespace Dispatch.Grains.Projects;
+namespace Dispatch.Grains.SiloViews;
 
 /// <summary>
 /// This silo's copy of project settings, so that claims and submits never all ask the one project grain.
-/// An entry is at most <see cref="MaxAge"/> old; the silo hosting a project grain drops its entry on every change,
-/// so on a single silo a change is seen at once and elsewhere within a second.
+/// An entry is at most <see cref="SiloViewOptions.ProjectDirectoryMaxAge"/> old; the silo hosting a project grain
+/// drops its entry on every change, so on a single silo a change is seen at once and elsewhere within that age.
 /// </summary>
-public sealed class ProjectDirectory(IGrainFactory grains, TimeProvider time)
+public sealed class ProjectDirectory(IGrainFactory grains, IOptions<SiloViewOptions> options, TimeProvider time)
 {
-    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
-
+    private readonly TimeSpan _maxAge = options.Value.ProjectDirectoryMaxAge;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>The project, or null when it does not exist.</summary>
     public async ValueTask<ProjectInfo?> GetAsync(string projectId)
     {
         var now = time.GetUtcNow();
-        if (_entries.TryGetValue(projectId, out var entry) && now - entry.FetchedAt < MaxAge)
+        if (_entries.TryGetValue(projectId, out var entry) && now - entry.FetchedAt < _maxAge)
         {
             return entry.Info;
         }

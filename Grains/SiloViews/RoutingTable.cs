@@ -2,15 +2,18 @@ using System.Collections.Immutable;
 using Dispatch.Projects;
 using Dispatch.Grains.Workers;
 using Dispatch.Workers;
+using Microsoft.Extensions.Options;
 
-namespace Dispatch.Grains.Projects;
+namespace Dispatch.Grains.SiloViews;
 
 /// <summary>
-/// This silo's copy of the open projects in routing order, refreshed from the catalogue at most once a
-/// second: a claim without a project reads it from memory and never calls the catalogue grain.
+/// This silo's copy of the open projects in routing order, refreshed from the catalogue at most once per
+/// <see cref="SiloViewOptions.RoutingTableMaxAge"/>: a claim without a project reads it from memory and never calls
+/// the catalogue grain.
 /// </summary>
-public sealed class RoutingTable(IGrainFactory grains, TimeProvider time)
+public sealed class RoutingTable(IGrainFactory grains, IOptions<SiloViewOptions> options, TimeProvider time)
 {
+    private readonly TimeSpan _maxAge = options.Value.RoutingTableMaxAge;
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private ImmutableArray<ProjectRoute> _routes = [];
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
@@ -27,7 +30,7 @@ public sealed class RoutingTable(IGrainFactory grains, TimeProvider time)
 
     private async ValueTask<ImmutableArray<ProjectRoute>> CurrentAsync()
     {
-        if (time.GetUtcNow() - _fetchedAt < ProjectDirectory.MaxAge)
+        if (time.GetUtcNow() - _fetchedAt < _maxAge)
         {
             return _routes;
         }
@@ -35,7 +38,7 @@ public sealed class RoutingTable(IGrainFactory grains, TimeProvider time)
         await _refresh.WaitAsync();
         try
         {
-            if (time.GetUtcNow() - _fetchedAt >= ProjectDirectory.MaxAge)
+            if (time.GetUtcNow() - _fetchedAt >= _maxAge)
             {
                 var fetchedAt = time.GetUtcNow();
                 var open = await grains.GetGrain<IProjectCatalogGrain>(0).GetOpenRoutesAsync();

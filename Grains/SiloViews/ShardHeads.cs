@@ -1,25 +1,25 @@
 using System.Collections.Concurrent;
 using Dispatch.Tasks;
+using Microsoft.Extensions.Options;
 
-namespace Dispatch.Grains.Projects;
+namespace Dispatch.Grains.SiloViews;
 
 /// <summary>
 /// This silo's picture of where each shard of a project stands in claim order, so that a claim goes straight to
 /// the shard with the best first task instead of asking every shard first (four fewer grain calls per claim).
 /// The picture is taken by asking every shard, kept current by the shard's own answer to each claim made from this
 /// silo, dropped when a work signal names the project (new or freed work can change the order at once), and taken
-/// again after <see cref="MaxAge"/> so that claims from other silos cannot skew it for long.
+/// again after <see cref="SiloViewOptions.ShardHeadsMaxAge"/> so that claims from other silos cannot skew it for long.
 /// </summary>
-public sealed class ShardHeads(TimeProvider time)
+public sealed class ShardHeads(IOptions<SiloViewOptions> options, TimeProvider time)
 {
-    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
-
+    private readonly TimeSpan _maxAge = options.Value.ShardHeadsMaxAge;
     private readonly ConcurrentDictionary<string, Picture> _pictures = new(StringComparer.Ordinal);
 
     /// <summary>The shard whose first task comes first in claim order; null when the picture is old, missing or empty.</summary>
     public int? Best(string projectId)
     {
-        if (!_pictures.TryGetValue(projectId, out var picture) || time.GetUtcNow() - picture.TakenAt >= MaxAge)
+        if (!_pictures.TryGetValue(projectId, out var picture) || time.GetUtcNow() - picture.TakenAt >= _maxAge)
         {
             return null;
         }
