@@ -3,21 +3,26 @@
 # ceiling, Dispatch on memory, Dispatch on PostgreSQL and the peer, at 64, 256 and 1,024 workers (overlap 1) and at
 # 256 workers with overlap 3; growth of claim latency with 1,000,000 tasks queued and with 1,000 open projects; an
 # import of 1,000,000 tasks per system with the server's memory growth and, for Dispatch, a timed results export; and
-# 10,000 workers long polling at once. Every crowd run warms up first. Everything runs on 127.0.0.1 and is stopped at
-# the end.
+# 10,000 workers long polling at once. Every crowd run warms up first, except one "cold" run per Dispatch mode (256
+# workers, overlap 1, a freshly started server) whose cycles/s in its first 10 s of claiming the report sets beside
+# the warm run's (section "Cold start"). Everything runs on 127.0.0.1 and is stopped at the end.
 #
-#   bench/run.sh                the full run (about 13 minutes on 2 cores)
+#   bench/run.sh                the full run (about 14 minutes on 2 cores)
 #   bench/run.sh --quick        a tiny run that checks the script end to end (about 3 minutes); writes bench/out/quick-*
-#   bench/run.sh --crowd-only   only the claim+submit runs (overlap 1 at each worker count, and overlap 3): no growth,
-#                               import or long-poll runs
+#   bench/run.sh --crowd-only   only the claim+submit runs (overlap 1 at each worker count, overlap 3, and the cold
+#                               runs of Dispatch): no growth, import or long-poll runs
 #   bench/run.sh --import-only  only the import runs of the selected systems
 #
 # Partial runs measure one comparison in a few minutes, for example
 #   SYSTEMS="dispatch-memory peer" WORKERS=256 bench/run.sh --crowd-only
 # SYSTEMS is a space-separated subset of "ceiling dispatch-memory dispatch-postgres peer" (default: all; growth and
 # long polling run only with dispatch-memory), WORKERS the worker counts of the overlap-1 runs (default: "64 256 1024";
-# the overlap-3 run stays at 256). A run with SYSTEMS, WORKERS, --crowd-only or --import-only is partial: it writes
-# bench/out/partial-benchmarks.md and .png, never docs/benchmarks.md.
+# the overlap-3 and cold runs stay at 256). A run with SYSTEMS, WORKERS, --crowd-only or --import-only is partial: it
+# writes bench/out/partial-benchmarks.md and .png, never docs/benchmarks.md.
+#
+# The cold run of dispatch-memory and of dispatch-postgres (whichever SYSTEMS selects; none with --import-only) follows
+# that system's overlap-1 runs. It is tagged "cold-start", so that the tables of warm runs do not count it, and sized
+# to last at least COLD_SECONDS at the system's last measured (warm) rate, so that it outlasts its first 10 s.
 #
 # PROFILE=1 adds, after the overlap-1 runs of dispatch-memory and dispatch-postgres, one more run of each at 256
 # workers that the tables do not count, during which `dotnet-trace collect-linux --profile cpu-sampling` samples the
@@ -26,7 +31,8 @@
 #
 # Environment: TARGET_SECONDS (claim+submit phase per run, default 12), WARMUP_SECONDS (warm-up before each crowd run,
 # default 10), DISPATCH_PG_BIN (PostgreSQL binaries), IMPORT_TASKS (default 1000000), WAIT_SECONDS (long-poll wait
-# sent with each claim of the main runs, default 0), PROFILE (1 to profile, default 0).
+# sent with each claim of the main runs, default 0), PROFILE (1 to profile, default 0), COLD_SECONDS (the cold run's
+# length at the warm rate, default 15; 4 with --quick).
 set -euo pipefail
 
 ALL_SYSTEMS=(ceiling dispatch-memory dispatch-postgres peer)
@@ -90,6 +96,7 @@ if [[ $QUICK == 1 ]]; then
   LONG_POLL_WAIT=6
   LONG_POLL_WINDOW=2
   PROFILE_SECONDS=3
+  COLD_SECONDS=${COLD_SECONDS:-4}
   REPORT_MD="$OUT/quick-benchmarks.md"
   REPORT_PNG="$OUT/quick-benchmarks.png"
 else
@@ -108,6 +115,7 @@ else
   LONG_POLL_WAIT=20
   LONG_POLL_WINDOW=10
   PROFILE_SECONDS=8
+  COLD_SECONDS=${COLD_SECONDS:-15}
   REPORT_MD="$ROOT/docs/benchmarks.md"
   REPORT_PNG="$ROOT/docs/benchmarks.png"
 fi
@@ -309,10 +317,11 @@ profile() {
   PROFILE_ARGS+=(--profile "$system=$OUT/profile-$system.txt")
 }
 
-# tasks_for SYSTEM OVERLAP: tasks that keep SYSTEM busy for about TARGET_SECONDS at its last measured rate.
+# tasks_for SYSTEM OVERLAP [SECONDS]: tasks that keep SYSTEM busy for about SECONDS (default TARGET_SECONDS) at its
+# last measured rate.
 tasks_for() {
   local rate="${RATE[$1]}"
-  local n=$(( ${rate%.*} * TARGET_SECONDS / $2 ))
+  local n=$(( ${rate%.*} * ${3:-$TARGET_SECONDS} / $2 ))
   (( n < MIN_TASKS )) && n=$MIN_TASKS
   echo "$n"
 }
@@ -353,6 +362,13 @@ if [[ $IMPORT_ONLY == 0 ]]; then
     done
     if [[ $PROFILE == 1 && $system == dispatch-* ]]; then
       profile "$system"
+    fi
+    if [[ $system == dispatch-* ]]; then
+      # Sized at the warm rate, which a cold server should not beat, so that it outlasts its first 10 s; its own rate
+      # is not remembered, so that it does not size the runs after it.
+      tasks="$(tasks_for "$system" 1 "$COLD_SECONDS")"
+      log "== $system: cold start, $OVERLAP3_WORKERS workers, overlap 1, $tasks tasks, no warm-up"
+      simulate "$system" --tag cold-start --workers "$OVERLAP3_WORKERS" --tasks "$tasks" --overlap 1 --wait-seconds "$WAIT_SECONDS" --warmup-tasks 0
     fi
     tasks="$(tasks_for "$system" 3)"
     log "== $system: $OVERLAP3_WORKERS workers, overlap 3, $tasks tasks"
@@ -418,6 +434,7 @@ if [[ $PARTIAL == 1 ]]; then
   COMMAND="${SYSTEMS+SYSTEMS=\"$SYSTEMS\" }$COMMAND"
   SCOPE="systems ${SELECTED[*]}"
   [[ $IMPORT_ONLY == 0 ]] && SCOPE+="; overlap 1 at ${WORKER_COUNTS[*]} workers, overlap 3 at $OVERLAP3_WORKERS"
+  [[ $IMPORT_ONLY == 0 ]] && (selected dispatch-memory || selected dispatch-postgres) && SCOPE+=", a cold start of Dispatch at $OVERLAP3_WORKERS"
   [[ $CROWD_ONLY == 1 ]] && SCOPE+="; claim+submit runs only (no growth, import or long polling)"
   [[ $IMPORT_ONLY == 1 ]] && SCOPE+="; import runs only"
   REPORT_EXTRA+=(--meta "Scope=a partial run: $SCOPE")

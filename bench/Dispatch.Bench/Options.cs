@@ -87,7 +87,8 @@ public sealed class SimulatorOptions
 
     /// <summary>
     /// What the run measures, copied into the results so the report can tell it apart (for example
-    /// <c>growth-queued</c>, <c>growth-projects</c>, <c>long-poll</c>); untagged runs form the main tables. Default: none.
+    /// <c>growth-queued</c>, <c>growth-projects</c>, <c>long-poll</c>, <c>cold-start</c>); untagged runs form the main
+    /// tables. Default: none.
     /// </summary>
     public string? Tag { get; private set; }
 

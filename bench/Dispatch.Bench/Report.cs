@@ -98,7 +98,8 @@ public static class Report
             md.AppendLine(CultureInfo.InvariantCulture, $"All results are taken after a warm-up of about {options.WarmupSeconds} s per run: on the same fresh server, the same crowd first");
             md.AppendLine("works through a project of its own sized to that many seconds at the system's last measured rate, so that JIT");
             md.AppendLine("tiering, pools and caches are equally warm for every system; nothing of the warm-up is counted. Import runs warm");
-            md.AppendLine("up with a small import of their own (and, for Dispatch, a crowd that completes it). The long-polling run has none.");
+            md.AppendLine("up with a small import of their own (and, for Dispatch, a crowd that completes it). The long-polling and cold-start");
+            md.AppendLine("runs have none.");
         }
         else
         {
@@ -176,6 +177,7 @@ public static class Report
             CpuBudget(md, runs, options.TargetWorkers);
         }
 
+        ColdStart(md, runs);
         Profiles(md, runs, options.Profiles);
         var imports = runs.Where(r => r["importOnly"]?.GetValue<bool>() == true).OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>())).ToList();
         if (imports.Count > 0)
@@ -313,6 +315,47 @@ public static class Report
 
         md.AppendLine();
     }
+
+    private static void ColdStart(StringBuilder md, List<JsonObject> runs)
+    {
+        var cold = Tagged(runs, "cold-start")
+            .GroupBy(r => r["system"]!.GetValue<string>())
+            .Select(g => g.Last())
+            .OrderBy(r => Array.IndexOf(Systems, r["system"]!.GetValue<string>()))
+            .ToList();
+        if (cold.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("## Cold start");
+        md.AppendLine();
+        md.AppendLine("How a freshly started Dispatch server keeps up in its first seconds, next to a warm one. The cold run is one more");
+        md.AppendLine("run per mode at overlap 1 with no warm-up, on a fresh server that had only created the workers and the project and");
+        md.AppendLine("taken the import before the crowd started claiming; it is sized to last at least about 15 s at the system's warm rate");
+        md.AppendLine("(less with `--quick`), and the tables above do not count it. \"First 10 s\" is the rate of the claim+submit cycles");
+        md.AppendLine("accepted in the first 10 s after the crowd started claiming (for a run shorter than that, its rate over the whole");
+        md.AppendLine("run, with its length); for the warm run, the first 10 s after its warm-up. The ratio is the cold run's first 10 s");
+        md.AppendLine("over the warm run's whole rate, at the same worker count and overlap.");
+        md.AppendLine();
+        md.AppendLine("| system | workers | cold: first 10 s, cycles/s | cold: whole run, cycles/s | warm: first 10 s, cycles/s | warm: whole run, cycles/s | cold first 10 s / warm | cold run: errors | cold run: invariants |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---|");
+        foreach (var r in cold)
+        {
+            var workers = r["workers"]!.GetValue<int>();
+            var warm = Cycle(runs, r["system"]!.GetValue<string>(), workers, 1);
+            var ratio = Ratio(r["firstTenSecondsCyclesPerSec"]?.GetValue<double>(), warm?["cyclesPerSec"]?.GetValue<double>());
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r["system"]} | {workers} | {FirstWindow(r)} | {Int(r["cyclesPerSec"])} | {(warm is null ? "not measured" : FirstWindow(warm))} | {(warm is null ? "not measured" : Int(warm["cyclesPerSec"]))} | {(ratio is { } x ? x.ToString("F2", Inv) : "-")} | {Errors(r)} | {Invariants(r)} |");
+        }
+
+        md.AppendLine();
+    }
+
+    private static string FirstWindow(JsonObject run) =>
+        run["firstWindowSeconds"]?.GetValue<double>() is not { } seconds ? "-"
+        : seconds < 10 ? $"{Int(run["firstTenSecondsCyclesPerSec"])} (whole run: {seconds.ToString("0.0", Inv)} s)"
+        : Int(run["firstTenSecondsCyclesPerSec"]);
 
     private static void Growth(StringBuilder md, List<JsonObject> runs)
     {

@@ -25,6 +25,10 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
 
     private const int RefillBatch = 1_000;
 
+    // A fresh server is slowest in its first seconds (JIT tiering, pools, caches filling); this long a window says
+    // how slow, next to the rate of the whole run.
+    private static readonly TimeSpan FirstWindow = TimeSpan.FromSeconds(10);
+
     // Requests handed to the client are not yet requests the server holds, and the burst that brought 10,000 workers
     // in leaves the server compiling and collecting for a few seconds: the idle window starts this much later.
     private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(5);
@@ -384,14 +388,13 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
     {
         var claimHistograms = new LongHistogram[workers.Length];
         var submitHistograms = new LongHistogram[workers.Length];
-        var cycles = new long[workers.Length];
-        var noWork = new long[workers.Length];
-        var lastSubmit = new long[workers.Length];
         var claimBody = Encoding.UTF8.GetBytes(ClaimBody());
 
         log.WriteLine($"Running {workers.Length} workers ({options.Mode}, overlap {options.Overlap}, wait {options.WaitSeconds} s{(tickets is null ? "" : $", {tickets.Count:N0} cycles")}) ...");
         var cpuStart = CpuSnapshot();
         var start = Stopwatch.GetTimestamp();
+        var counts = new CrowdCounts(workers.Length, firstWindowEnd: start + (long)(FirstWindow.TotalSeconds * Stopwatch.Frequency));
+        var cycles = counts.Cycles;
         using var stop = new CancellationTokenSource();
         var reporter = ReportProgressAsync(cycles, start, stop.Token);
         var alongside = background?.Invoke(cycles.Sum, stop.Token) ?? Task.CompletedTask;
@@ -400,7 +403,7 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
         {
             claimHistograms[i] = new LongHistogram(HighestMicros, 3);
             submitHistograms[i] = new LongHistogram(HighestMicros, 3);
-            await WorkerLoopAsync(w.Id, w.Auth, claimBody, claimHistograms[i], submitHistograms[i], i, cycles, noWork, lastSubmit, tickets);
+            await WorkerLoopAsync(w.Id, w.Auth, claimBody, claimHistograms[i], submitHistograms[i], i, counts, tickets);
         })));
         var end = Stopwatch.GetTimestamp();
         await stop.CancelAsync();
@@ -412,7 +415,7 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
         }
 
         // Throughput is measured up to the last accepted submit, so the final long-poll waits do not dilute it.
-        var lastWork = lastSubmit.Max();
+        var lastWork = counts.LastSubmit.Max();
         var seconds = Stopwatch.GetElapsedTime(start, lastWork > 0 ? lastWork : end).TotalSeconds;
         var wall = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
         var total = cycles.Sum();
@@ -423,7 +426,14 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
         result["wallSeconds"] = Math.Round(wall, 3);
         result["cyclesPerSec"] = Math.Round(total / seconds, 1);
         result["requestsPerSec"] = Math.Round(2 * total / seconds, 1);
-        result["noWork204"] = noWork.Sum();
+        // A run shorter than the window is reported over its whole length, with that length, rather than as a rate
+        // over ten seconds it did not last.
+        var window = Math.Min(seconds, FirstWindow.TotalSeconds);
+        var windowCycles = counts.FirstWindow.Sum();
+        result["firstWindowSeconds"] = Math.Round(window, 3);
+        result["firstWindowCycles"] = windowCycles;
+        result["firstTenSecondsCyclesPerSec"] = window > 0 ? Math.Round(windowCycles / window, 1) : 0;
+        result["noWork204"] = counts.NoWork.Sum();
         result["claim"] = Percentiles(claims);
         result["submit"] = Percentiles(submits);
         result["cpu"] = CpuDelta(cpuStart, CpuSnapshot(), wall);
@@ -519,9 +529,7 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
         LongHistogram claimLatency,
         LongHistogram submitLatency,
         int index,
-        long[] cycles,
-        long[] noWork,
-        long[] lastSubmit,
+        CrowdCounts counts,
         CycleTickets? tickets)
     {
         var claimPath = $"/v1/workers/{workerId}/leases";
@@ -558,7 +566,7 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
                 }
                 else if (response.StatusCode == HttpStatusCode.NoContent)
                 {
-                    noWork[index]++;
+                    counts.NoWork[index]++;
                     return;
                 }
                 else
@@ -592,8 +600,7 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
                     {
                         submitLatency.RecordValue(Micros(elapsed));
                         holdsTicket = false;
-                        cycles[index]++;
-                        lastSubmit[index] = Stopwatch.GetTimestamp();
+                        counts.CycleDone(index, Stopwatch.GetTimestamp());
                         consecutiveErrors = 0;
                         break;
                     }
@@ -870,6 +877,33 @@ public sealed class Simulator(SimulatorOptions options, TextWriter log)
     private static long Micros(TimeSpan elapsed) => Math.Clamp((long)(elapsed.Ticks / 10), 1, HighestMicros);
 
     private static string Truncate(string text) => text.Length <= 300 ? text : text[..300] + "...";
+
+    /// <summary>
+    /// What each worker of a crowd has done, one slot per worker so that workers never share a counter; read once
+    /// the crowd is done (the progress line and the background loops read <see cref="Cycles"/> while it runs).
+    /// </summary>
+    private sealed class CrowdCounts(int workers, long firstWindowEnd)
+    {
+        public long[] Cycles { get; } = new long[workers];
+
+        /// <summary>Cycles whose submit was accepted no later than <c>firstWindowEnd</c> (a Stopwatch timestamp).</summary>
+        public long[] FirstWindow { get; } = new long[workers];
+
+        public long[] NoWork { get; } = new long[workers];
+
+        /// <summary>Stopwatch timestamp of each worker's last accepted submit (0: none).</summary>
+        public long[] LastSubmit { get; } = new long[workers];
+
+        public void CycleDone(int worker, long at)
+        {
+            Cycles[worker]++;
+            LastSubmit[worker] = at;
+            if (at <= firstWindowEnd)
+            {
+                FirstWindow[worker]++;
+            }
+        }
+    }
 
     /// <summary>Claim+submit cycles left to take: the crowd stops claiming once they are all taken.</summary>
     private sealed class CycleTickets(long count)

@@ -17,6 +17,14 @@ public static class Summary
         if (r["cyclesPerSec"] is { } cps)
         {
             o.WriteLine($"   cycles      {Num(cps),12} /s        ({r["cycles"]} claim+submit in {r["cycleSeconds"]} s; {Num(r["requestsPerSec"])} requests/s)");
+            if (r["firstTenSecondsCyclesPerSec"] is { } first)
+            {
+                var window = double.Parse(r["firstWindowSeconds"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+                o.WriteLine(window < 10
+                    ? $"   first 10 s  {Num(first),12} /s        (the run lasted only {r["firstWindowSeconds"]} s: {r["firstWindowCycles"]} cycles over all of it)"
+                    : $"   first 10 s  {Num(first),12} /s        ({r["firstWindowCycles"]} cycles in the first 10 s of claiming)");
+            }
+
             o.WriteLine($"   claim  ms   {Latency(r["claim"])}");
             o.WriteLine($"   submit ms   {Latency(r["submit"])}");
             o.WriteLine($"   cpu         {Cpu(r["cpu"])}   (wall {r["wallSeconds"]} s)");
