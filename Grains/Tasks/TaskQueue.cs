@@ -8,12 +8,24 @@ namespace Dispatch.Grains.Tasks;
 /// <summary>
 /// A queue shard's memory, as a plain class: the tasks that may still change, the ones with a free slot in
 /// claim order, and the shard's counts kept exact by adding each task's new snapshot and taking out its old one.
+/// A shard may hold a million tasks, so it keeps of each only the fields it reads, in a table slot
+/// (<see cref="QueueTable"/>), and keeps no snapshot.
 /// </summary>
 public sealed class TaskQueue
 {
-    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly SortedSet<Entry> _ready = new(Entry.ClaimOrder);
-    private readonly HashSet<Entry> _leased = [];
+    private static readonly Comparer<TaskSnapshot> SnapshotClaimOrder = Comparer<TaskSnapshot>.Create(static (x, y) =>
+    {
+        var byClaimOrder = QueueHead.Compare(x.Priority, x.Sequence, y.Priority, y.Sequence);
+        return byClaimOrder != 0 ? byClaimOrder : string.CompareOrdinal(x.TaskId, y.TaskId);
+    });
+
+    private readonly QueueTable _tasks = new();
+    private readonly ClaimOrder _ready;
+    private readonly HashSet<int> _leased = [];
+
+    // Claims in flight per slot: slots held until the task answers. Few tasks have one at a time, so the count
+    // is kept here rather than in every slot.
+    private readonly Dictionary<int, int> _reserved = [];
 
     // Tasks completed lately, so that news of one arriving after its completion is recognised as old. News travels
     // in milliseconds, so a bounded memory of recent completions is enough and does not grow with the project.
@@ -21,19 +33,35 @@ public sealed class TaskQueue
     private readonly HashSet<string> _recentlyCompleted = new(StringComparer.Ordinal);
     private readonly Queue<string> _completionOrder = new();
 
+    public TaskQueue() => _ready = new ClaimOrder(_tasks);
+
     public ProjectCounts Counts { get; private set; } = ProjectCounts.Zero;
 
     public int ReadyCount => _ready.Count;
 
     public void Load(ShardSnapshot snapshot)
     {
-        Counts = ProjectCounts.Zero;
-        _entries.Clear();
+        _tasks.Clear();
         _ready.Clear();
         _leased.Clear();
-        foreach (var task in snapshot.Tasks)
+        _reserved.Clear();
+
+        // Storage lists a shard's tasks in no particular order; taken in claim order, each one joins the end.
+        foreach (var task in snapshot.Tasks.Order(SnapshotClaimOrder))
         {
-            Track(new Entry(task));
+            var slot = _tasks.Find(task.TaskId);
+            if (slot >= 0)
+            {
+                // Listed twice: the task keeps one slot.
+                Untrack(slot);
+            }
+            else
+            {
+                slot = _tasks.Add(task.TaskId);
+            }
+
+            _tasks[slot].CopyFrom(task);
+            Track(slot);
         }
 
         // The completed tasks are not kept, only counted.
@@ -41,20 +69,20 @@ public sealed class TaskQueue
     }
 
     /// <summary>Whether the shard holds this task, or completed it lately.</summary>
-    public bool Knows(string taskId) => _entries.ContainsKey(taskId) || _recentlyCompleted.Contains(taskId);
+    public bool Knows(string taskId) => _tasks.Find(taskId) >= 0 || _recentlyCompleted.Contains(taskId);
 
     /// <summary>Takes in a task's snapshot unless a newer one is already known.</summary>
     public void Apply(TaskSnapshot snapshot)
     {
-        if (_entries.TryGetValue(snapshot.TaskId, out var entry))
+        var slot = _tasks.Find(snapshot.TaskId);
+        if (slot >= 0)
         {
-            if (snapshot.Version <= entry.Snapshot.Version)
+            if (snapshot.Version <= _tasks[slot].Version)
             {
                 return;
             }
 
-            Untrack(entry);
-            entry.Snapshot = snapshot;
+            Untrack(slot);
         }
         else if (snapshot.State == TaskState.Completed || _recentlyCompleted.Contains(snapshot.TaskId))
         {
@@ -63,16 +91,18 @@ public sealed class TaskQueue
         }
         else
         {
-            entry = new Entry(snapshot);
+            slot = _tasks.Add(snapshot.TaskId);
         }
 
-        Counts = Counts.Add(Contribution(snapshot));
+        _tasks[slot].CopyFrom(snapshot);
         if (snapshot.State != TaskState.Completed)
         {
-            Index(entry);
+            Track(slot);
         }
         else
         {
+            Counts = Counts.Add(Contribution(slot));
+            Forget(slot);
             RememberCompleted(snapshot.TaskId);
         }
     }
@@ -96,7 +126,7 @@ public sealed class TaskQueue
         var entry = Peek(workerId);
         if (entry is not null)
         {
-            entry.Reserved++;
+            _reserved[entry.Slot] = Reserved(entry.Slot) + 1;
         }
 
         return entry;
@@ -105,83 +135,141 @@ public sealed class TaskQueue
     /// <summary>The first task in claim order the worker (or, without one, anyone) may take; null when none.</summary>
     public Entry? Peek(string? workerId)
     {
-        foreach (var entry in _ready)
+        foreach (var slot in _ready.All())
         {
-            if (entry.Reserved < entry.Snapshot.FreeSlots && (workerId is null || !entry.Snapshot.Workers.Contains(workerId)))
+            ref var task = ref _tasks[slot];
+            if (Reserved(slot) < task.FreeSlots && (workerId is null || !task.Workers.Contains(workerId)))
             {
-                return entry;
+                return new Entry(this, slot, task.TaskId);
             }
         }
 
         return null;
     }
 
-    public void Unreserve(Entry entry) => entry.Reserved--;
+    public void Unreserve(Entry entry)
+    {
+        var left = Reserved(entry.Slot) - 1;
+        if (left > 0)
+        {
+            _reserved[entry.Slot] = left;
+            return;
+        }
 
-    /// <summary>The ready tasks from <paramref name="first"/> on, in claim order.</summary>
-    public IEnumerable<Entry> ReadyFrom(Entry first) =>
-        _ready.Contains(first) ? _ready.GetViewBetween(first, _ready.Max!) : [];
+        _reserved.Remove(entry.Slot);
+        if (!Holds(entry))
+        {
+            // The task left the shard while this claim was in flight; nothing reads its slot any more.
+            _tasks.Free(entry.Slot);
+        }
+    }
+
+    /// <summary>
+    /// The ready tasks from <paramref name="first"/> on, in claim order, but those another claim holds; none when
+    /// <paramref name="first"/> is not ready.
+    /// </summary>
+    public IEnumerable<QueuedTask> UnclaimedFrom(Entry first) =>
+        Holds(first) ? _ready.From(first.Slot).Where(slot => slot == first.Slot || Reserved(slot) == 0).Select(slot => _tasks[slot].Describe()) : [];
+
+    /// <summary>Claims in flight on the entry's task, this one included.</summary>
+    public int ClaimsOn(Entry entry) => Reserved(entry.Slot);
 
     public void Drop(Entry entry)
     {
-        if (_entries.TryGetValue(entry.Snapshot.TaskId, out var known) && ReferenceEquals(known, entry))
+        if (Holds(entry))
         {
-            Untrack(entry);
+            Untrack(entry.Slot);
+            Forget(entry.Slot);
         }
     }
 
     /// <summary>Tasks whose earliest active lease should have expired before <paramref name="cutoff"/>.</summary>
     public IReadOnlyList<string> OverdueTasks(DateTimeOffset cutoff) =>
-        [.. _leased.Where(e => e.Snapshot.NextExpiry < cutoff).Select(e => e.Snapshot.TaskId)];
+        [.. _leased.Where(slot => _tasks[slot].History!.NextExpiry < cutoff).Select(slot => _tasks[slot].TaskId)];
 
-    private void Track(Entry entry)
-    {
-        Counts = Counts.Add(Contribution(entry.Snapshot));
-        Index(entry);
-    }
+    private bool Holds(Entry entry) => _tasks.Find(entry.TaskId) == entry.Slot;
 
-    private void Index(Entry entry)
+    private int Reserved(int slot) => _reserved.GetValueOrDefault(slot);
+
+    /// <summary>Counts the slot's task and offers it, as its fields now say.</summary>
+    private void Track(int slot)
     {
-        _entries[entry.Snapshot.TaskId] = entry;
-        if (entry.Snapshot.State == TaskState.Open && entry.Snapshot.FreeSlots > 0)
+        ref var task = ref _tasks[slot];
+        Counts = Counts.Add(Contribution(slot));
+        if (task.IsReady)
         {
-            _ready.Add(entry);
+            _ready.Add(slot);
         }
 
-        if (entry.Snapshot.ActiveLeases > 0)
+        if (task.ActiveLeases > 0)
         {
-            _leased.Add(entry);
+            _leased.Add(slot);
         }
     }
 
-    private void Untrack(Entry entry)
+    /// <summary>Takes the slot's task out of the counts and the offer, as its fields say, before they change.</summary>
+    private void Untrack(int slot)
     {
-        Counts = Counts.Add(Negate(Contribution(entry.Snapshot)));
-        _entries.Remove(entry.Snapshot.TaskId);
-        _ready.Remove(entry);
-        _leased.Remove(entry);
+        ref var task = ref _tasks[slot];
+        Counts = Counts.Add(Negate(Contribution(slot)));
+        if (task.IsReady)
+        {
+            _ready.Remove(slot);
+        }
+
+        _leased.Remove(slot);
     }
 
-    private static ProjectCounts Contribution(TaskSnapshot task) => new(
-        task.State == TaskState.Open ? 1 : 0,
-        task.State == TaskState.Completed ? 1 : 0,
-        task.State == TaskState.DeadLettered ? 1 : 0,
-        task.ActiveLeases,
-        task.Submissions);
+    /// <summary>Takes an untracked task out of the table; its slot waits for claims still reading it.</summary>
+    private void Forget(int slot)
+    {
+        _tasks.Unindex(slot);
+        if (!_reserved.ContainsKey(slot))
+        {
+            _tasks.Free(slot);
+        }
+    }
+
+    private QueuedTask Describe(Entry entry)
+    {
+        ref var task = ref _tasks[entry.Slot];
+        return ReferenceEquals(task.TaskId, entry.TaskId)
+            ? task.Describe()
+            : throw new InvalidOperationException($"Task '{entry.TaskId}' left the shard and was not reserved; its entry can no longer be read.");
+    }
+
+    private ProjectCounts Contribution(int slot)
+    {
+        ref var task = ref _tasks[slot];
+        return new(
+            task.State == TaskState.Open ? 1 : 0,
+            task.State == TaskState.Completed ? 1 : 0,
+            task.State == TaskState.DeadLettered ? 1 : 0,
+            task.ActiveLeases,
+            task.Submissions);
+    }
 
     private static ProjectCounts Negate(ProjectCounts c) => new(-c.Open, -c.Completed, -c.DeadLettered, -c.ActiveLeases, -c.Submissions);
 
-    public sealed class Entry(TaskSnapshot snapshot)
+    /// <summary>
+    /// A task handed out by <see cref="Peek"/> or <see cref="Reserve"/>. It reads what the shard knows of the task
+    /// now, and may be read as long as the task is in the shard or a claim holds it reserved.
+    /// </summary>
+    public sealed class Entry
     {
-        public static readonly IComparer<Entry> ClaimOrder = Comparer<Entry>.Create(static (x, y) =>
+        private readonly TaskQueue _queue;
+
+        internal Entry(TaskQueue queue, int slot, string taskId)
         {
-            var byClaimOrder = QueueHead.Compare(x.Snapshot.Priority, x.Snapshot.Sequence, y.Snapshot.Priority, y.Snapshot.Sequence);
-            return byClaimOrder != 0 ? byClaimOrder : string.CompareOrdinal(x.Snapshot.TaskId, y.Snapshot.TaskId);
-        });
+            _queue = queue;
+            Slot = slot;
+            TaskId = taskId;
+        }
 
-        public TaskSnapshot Snapshot { get; set; } = snapshot;
+        public string TaskId { get; }
 
-        /// <summary>Claims in flight on this task: slots held until the task answers.</summary>
-        public int Reserved { get; set; }
+        public QueuedTask Task => _queue.Describe(this);
+
+        internal int Slot { get; }
     }
 }

@@ -47,7 +47,7 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
     public async Task<ShardClaim> ClaimAsync(string workerId) => new(await LeaseFirstAsync(workerId), HeadOf(_queue.Peek(null)));
 
     private static QueueHead? HeadOf(TaskQueue.Entry? entry) =>
-        entry is null ? null : new QueueHead(entry.Snapshot.Priority, entry.Snapshot.Sequence);
+        entry?.Task is { } task ? new QueueHead(task.Priority, task.Sequence) : null;
 
     private async Task<LeaseGrant?> LeaseFirstAsync(string workerId)
     {
@@ -63,7 +63,7 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
             try
             {
                 var seed = await SeedForAsync(entry);
-                attempt = await GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, entry.Snapshot.TaskId)).LeaseAsync(workerId, seed);
+                attempt = await GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, entry.TaskId)).LeaseAsync(workerId, seed);
             }
             finally
             {
@@ -95,14 +95,14 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
     private async Task<TaskSeed?> SeedForAsync(TaskQueue.Entry entry)
     {
         // Another claim already on this task (overlap) brings its seed, or the task is active and needs none.
-        if (!taskStore.ReadsCostARoundTrip || !TaskSeedWindow.Describes(entry.Snapshot) || entry.Reserved > 1)
+        if (!taskStore.ReadsCostARoundTrip || !TaskSeedWindow.Describes(entry.Task) || _queue.ClaimsOn(entry) > 1)
         {
             return null;
         }
 
         for (var reads = 0; reads < 2; reads++)
         {
-            if (_seeds.Take(entry.Snapshot) is { } seed)
+            if (_seeds.Take(entry.Task) is { } seed)
             {
                 return seed;
             }
@@ -115,12 +115,12 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
             await _seedRead;
         }
 
-        return _seeds.Take(entry.Snapshot);
+        return _seeds.Take(entry.Task);
     }
 
     private async Task ReadSeedsAsync(TaskQueue.Entry first)
     {
-        var wanted = _seeds.Wanted(_queue.ReadyFrom(first).Where(e => e == first || e.Reserved == 0).Select(e => e.Snapshot));
+        var wanted = _seeds.Wanted(_queue.UnclaimedFrom(first));
         if (wanted.Count == 0)
         {
             return;

@@ -20,14 +20,14 @@ public sealed class TaskSeedWindow
     public int Count => _seeds.Count;
 
     /// <summary>Whether the task, as the shard knows it, is one a seed describes: open, never leased.</summary>
-    public static bool Describes(TaskSnapshot task) => task.State == TaskState.Open && task.Workers.IsEmpty && task.Submissions == 0;
+    public static bool Describes(QueuedTask task) => task.State == TaskState.Open && task.Workers.IsEmpty && task.Submissions == 0;
 
     /// <summary>The task's seed, taken out of the window; null when none is kept at the task's version.</summary>
-    public TaskSeed? Take(TaskSnapshot task) =>
+    public TaskSeed? Take(QueuedTask task) =>
         _seeds.Remove(task.TaskId, out var seed) && seed.Version == task.Version ? seed : null;
 
     /// <summary>The next page of tasks to read, from the ready tasks in claim order.</summary>
-    public IReadOnlyList<string> Wanted(IEnumerable<TaskSnapshot> ready) =>
+    public IReadOnlyList<string> Wanted(IEnumerable<QueuedTask> ready) =>
         [.. ready.Where(t => Describes(t) && !_seeds.ContainsKey(t.TaskId)).Take(PageSize).Select(t => t.TaskId)];
 
     public void Add(IReadOnlyDictionary<string, TaskSeed> seeds)

@@ -9,10 +9,10 @@ public sealed class TaskSeedWindowTests
     [Fact]
     public void Describes_OnlyOpenTasksThatWereNeverLeased()
     {
-        Assert.True(TaskSeedWindow.Describes(Snapshot("a")));
-        Assert.False(TaskSeedWindow.Describes(Snapshot("a") with { Workers = ["w"] }));
-        Assert.False(TaskSeedWindow.Describes(Snapshot("a") with { Submissions = 1 }));
-        Assert.False(TaskSeedWindow.Describes(Snapshot("a") with { State = TaskState.DeadLettered }));
+        Assert.True(TaskSeedWindow.Describes(Queued("a")));
+        Assert.False(TaskSeedWindow.Describes(Queued("a") with { Workers = ["w"] }));
+        Assert.False(TaskSeedWindow.Describes(Queued("a") with { Submissions = 1 }));
+        Assert.False(TaskSeedWindow.Describes(Queued("a") with { State = TaskState.DeadLettered }));
     }
 
     [Fact]
@@ -21,10 +21,10 @@ public sealed class TaskSeedWindowTests
         var window = new TaskSeedWindow();
         window.Add(new Dictionary<string, TaskSeed> { ["a"] = Seed(version: 1), ["b"] = Seed(version: 1) });
 
-        Assert.NotNull(window.Take(Snapshot("a")));
-        Assert.Null(window.Take(Snapshot("a")));
-        Assert.Null(window.Take(Snapshot("b") with { Version = 2 }));
-        Assert.Null(window.Take(Snapshot("b")));
+        Assert.NotNull(window.Take(Queued("a")));
+        Assert.Null(window.Take(Queued("a")));
+        Assert.Null(window.Take(Queued("b") with { Version = 2 }));
+        Assert.Null(window.Take(Queued("b")));
         Assert.Equal(0, window.Count);
     }
 
@@ -34,7 +34,7 @@ public sealed class TaskSeedWindowTests
         var window = new TaskSeedWindow();
         window.Add(new Dictionary<string, TaskSeed> { ["t0001"] = Seed(version: 1) });
         var ready = Enumerable.Range(0, TaskSeedWindow.PageSize * 2)
-            .Select(i => i == 2 ? Snapshot($"t{i:0000}") with { Workers = ["w"] } : Snapshot($"t{i:0000}"));
+            .Select(i => i == 2 ? Queued($"t{i:0000}") with { Workers = ["w"] } : Queued($"t{i:0000}"));
 
         var wanted = window.Wanted(ready);
 
@@ -54,7 +54,7 @@ public sealed class TaskSeedWindowTests
         Assert.InRange(window.Count, TaskSeedWindow.PageSize, TaskSeedWindow.PageSize * 4);
     }
 
-    private static TaskSnapshot Snapshot(string taskId) => new(taskId, 1, TaskState.Open, 0, 1, 0, 0, 1, [], null);
+    private static QueuedTask Queued(string taskId) => new(taskId, 1, TaskState.Open, 0, 1, 0, []);
 
     private static TaskSeed Seed(long version) => new(version, 0, 0, 1, "{}", null);
 }
