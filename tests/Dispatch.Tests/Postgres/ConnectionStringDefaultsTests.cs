@@ -45,13 +45,13 @@ public sealed class ConnectionStringDefaultsTests
     }
 
     [Fact]
-    public void ForTaskWriter_PlansItsStatementOnceAndKeepsAPoolOfItsWriters()
+    public void ForTaskWriter_KeepsAPoolOfItsWriters_AndPlansEachBatch()
     {
         var tuned = new NpgsqlConnectionStringBuilder(PostgresConnectionStrings.ForTaskWriter("Host=db;Maximum Pool Size=30", writers: 2));
 
         Assert.Equal(2, tuned.MaxPoolSize);
         Assert.Equal(PostgresConnectionStrings.DefaultMaxAutoPrepare, tuned.MaxAutoPrepare);
         Assert.True(tuned.NoResetOnClose);
-        Assert.Equal("-c plan_cache_mode=force_generic_plan", tuned.Options);
+        Assert.Equal("-c plan_cache_mode=force_custom_plan", tuned.Options);
     }
 }
