@@ -61,7 +61,7 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
         var columns = new Columns(writes.Count);
         for (var i = 0; i < writes.Count; i++)
         {
-            columns.Add(i + 1, writes[i]);
+            columns.Add(i, writes[i]);
         }
 
         p.AddWithValue("projects", columns.Projects);
@@ -127,9 +127,11 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
         // Each submission's skills as one JSON array: PostgreSQL arrays of arrays must be rectangular.
         public readonly List<string> SubmissionSkills = [];
 
-        public void Add(long index, TaskWrite write)
+        /// <param name="i">The transition's place in the batch; its rows name it as <c>i + 1</c>, the ordinal the
+        /// statement gives it.</param>
+        public void Add(int i, TaskWrite write)
         {
-            var i = (int)index - 1;
+            long index = i + 1;
             var change = write.Change;
             Projects[i] = write.ProjectId;
             Tasks[i] = write.TaskId;

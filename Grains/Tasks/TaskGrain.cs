@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using Dispatch.Common;
 using Dispatch.Events;
 using Dispatch.Grains.Events;
-using Dispatch.Grains.Projects;
 using Dispatch.Grains.Storage;
 using Dispatch.Projects;
 using Dispatch.Tasks;

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Dispatch.Common;
-using Dispatch.Grains.Projects;
 using Dispatch.Grains.Storage;
 using Dispatch.Projects;
 using Dispatch.Tasks;
