@@ -47,6 +47,9 @@ public sealed class ProjectGrain(
             QueueShards = options.Value.QueueShards,
         };
         await state.WriteOrDeactivateAsync(this);
+
+        // This silo routes to the new project from its next claim, as it does after any other change of a project.
+        routing.Forget();
         return Result<ProjectView>.Ok(View(ProjectCounts.Zero));
     }
 
