@@ -53,9 +53,14 @@ public sealed class WorkerGrain(
             _active[active.Lease.LeaseId] = new LeaseGrant(active.Lease.LeaseId, active.ProjectId, active.TaskId, active.PayloadJson, settings?.Instructions, settings?.LabelConfig, active.Lease.ExpiresAt);
         }
 
-        // Leases overdue in storage belong to tasks that were not active to expire them: wake those tasks.
+        // Leases overdue in storage belong to tasks that were not active to expire them: wake those tasks, without
+        // waiting for them. A task that expires one tells this worker, and a message to a grain still activating waits
+        // for the activation to end: waiting here would hold both until the response timeout.
         var now = time.GetUtcNow();
-        await Task.WhenAll(_active.Values.Where(l => l.ExpiresAt <= now).Select(l => TaskOf(l).PokeAsync()));
+        foreach (var overdue in _active.Values.Where(l => l.ExpiresAt <= now))
+        {
+            TaskOf(overdue).PokeAsync().Ignore();
+        }
     }
 
     public async Task<Result<WorkerView>> CreateAsync(string? displayName, int maxActiveLeases, byte[] tokenHash)
@@ -131,7 +136,7 @@ public sealed class WorkerGrain(
 
         if (state.State.Blocked)
         {
-            return Result<LeaseGrant?>.Fail(ErrorKind.WorkerBlocked, $"Worker '{WorkerId}' is blocked.");
+            return Blocked<LeaseGrant?>();
         }
 
         ForgetLeasesPastDeadline();
@@ -180,11 +185,20 @@ public sealed class WorkerGrain(
         return Result<LeaseGrant?>.Ok(grant);
     }
 
-    public Task<ImmutableArray<LeaseGrant>> GetActiveLeasesAsync() =>
-        Task.FromResult(_active.Values.OrderBy(l => l.ExpiresAt).ToImmutableArray());
+    public Task<ImmutableArray<LeaseGrant>> GetActiveLeasesAsync()
+    {
+        // An overdue lease is over even while its task has yet to record the expiry.
+        var now = time.GetUtcNow();
+        return Task.FromResult(_active.Values.Where(l => l.ExpiresAt > now).OrderBy(l => l.ExpiresAt).ToImmutableArray());
+    }
 
     public async Task<Result<HeartbeatReceipt>> HeartbeatAsync(string leaseId, int? extendSeconds)
     {
+        if (state.State.Blocked)
+        {
+            return Blocked<HeartbeatReceipt>();
+        }
+
         var result = await OnLeaseAsync(leaseId, (task, lease) => task.HeartbeatAsync(lease, WorkerId, extendSeconds), keepsLease: true);
         if (result.IsSuccess && _active.TryGetValue(leaseId, out var grant))
         {
@@ -196,6 +210,13 @@ public sealed class WorkerGrain(
 
     public async Task<Result<SubmitReceipt>> SubmitAsync(string leaseId, string resultJson)
     {
+        // Blocking ends the leases this worker is known to hold; one it still names (a claim whose answer was lost,
+        // a release that failed at block time) must not be worked on either.
+        if (state.State.Blocked)
+        {
+            return Blocked<SubmitReceipt>();
+        }
+
         await EnsureTotalsAsync();
         Result<SubmitReceipt> result;
         try
@@ -272,6 +293,8 @@ public sealed class WorkerGrain(
             _totalsUnsure = false;
         }
     }
+
+    private Result<T> Blocked<T>() => Result<T>.Fail(ErrorKind.WorkerBlocked, $"Worker '{WorkerId}' is blocked.");
 
     private void ForgetLeasesPastDeadline()
     {
