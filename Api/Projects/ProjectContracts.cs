@@ -13,19 +13,19 @@ public sealed record ExamDto(string? Skill, int? Level, double? PassScore);
 
 public sealed record CreateProjectRequest(
     string? Id,
-    string? Name,
-    string? Instructions,
-    string? LabelConfig,
-    List<RequirementDto?>? Requirements,
-    int? Overlap,
-    int? LeaseSeconds,
-    int? MaxAttempts,
-    decimal? Reward,
-    int? Priority,
-    QualityDto? Quality,
-    ExamDto? Exam);
+    string? Name = null,
+    string? Instructions = null,
+    string? LabelConfig = null,
+    List<RequirementDto?>? Requirements = null,
+    int? Overlap = null,
+    int? LeaseSeconds = null,
+    int? MaxAttempts = null,
+    decimal? Reward = null,
+    int? Priority = null,
+    QualityDto? Quality = null,
+    ExamDto? Exam = null);
 
-public sealed record PatchProjectRequest(string? Status, int? Priority, decimal? Reward, int? LeaseSeconds, int? MaxAttempts);
+public sealed record PatchProjectRequest(string? Status = null, int? Priority = null, decimal? Reward = null, int? LeaseSeconds = null, int? MaxAttempts = null);
 
 public sealed record CountsResponse(long Total, long Open, long Completed, long DeadLettered, long ActiveLeases, long Submissions);
 
@@ -71,7 +71,7 @@ public sealed record ProjectResponse(
 
 public sealed record ProjectListResponse(IReadOnlyList<ProjectResponse> Items);
 
-public sealed record ImportTaskDto(string? Id, JsonElement? Payload, int? Priority, JsonElement? GoldenAnswer);
+public sealed record ImportTaskDto(JsonElement? Payload, string? Id = null, int? Priority = null, JsonElement? GoldenAnswer = null);
 
 public sealed record ImportRequest(List<ImportTaskDto?>? Tasks);
 
@@ -83,7 +83,7 @@ public sealed record SubmissionResponse(
     string WorkerId,
     JsonElement Result,
     DateTime SubmittedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Correct)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Correct = null)
 {
     public static SubmissionResponse From(SubmissionView s) => new(s.WorkerId, Json.Parse(s.ResultJson), s.SubmittedAt.UtcDateTime, s.Correct);
 }

@@ -3,7 +3,7 @@ using Dispatch.Work;
 
 namespace Dispatch.Api.Work;
 
-public sealed record ClaimRequest(string? ProjectId, int? WaitSeconds);
+public sealed record ClaimRequest(string? ProjectId = null, int? WaitSeconds = null);
 
 public sealed record LeaseResponse(
     string LeaseId,
@@ -20,7 +20,7 @@ public sealed record LeaseResponse(
 
 public sealed record LeaseListResponse(IReadOnlyList<LeaseResponse> Items);
 
-public sealed record HeartbeatRequest(int? ExtendSeconds);
+public sealed record HeartbeatRequest(int? ExtendSeconds = null);
 
 public sealed record HeartbeatResponse(string LeaseId, DateTime ExpiresAt);
 
@@ -28,6 +28,6 @@ public sealed record SubmitRequest(JsonElement? Result);
 
 public sealed record SubmitResponse(string TaskId, string TaskState);
 
-public sealed record ReleaseRequest(string? Reason);
+public sealed record ReleaseRequest(string? Reason = null);
 
 public sealed record ReleaseResponse(string LeaseId, string State);

@@ -2,14 +2,14 @@ using Dispatch.Workers;
 
 namespace Dispatch.Api.Workers;
 
-public sealed record CreateWorkerRequest(string? Id, string? DisplayName, int? MaxActiveLeases);
+public sealed record CreateWorkerRequest(string? Id, string? DisplayName = null, int? MaxActiveLeases = null);
 
 /// <summary>The token appears in this answer only.</summary>
 public sealed record CreatedWorker(string Id, string Token);
 
 public sealed record CertificationRequest(int? Level);
 
-public sealed record BlockRequest(string? Reason);
+public sealed record BlockRequest(string? Reason = null);
 
 public sealed record CertificationResponse(string Skill, int Level, string Source, DateTime GrantedAt, bool Suspended);
 
