@@ -1,15 +1,19 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Dispatch.Api.OpenApi;
 
 /// <summary>
-/// The JSON body an endpoint reads by hand through <see cref="JsonBody"/>. Unlike <c>Accepts&lt;T&gt;</c> it only
-/// describes the body: routing never refuses a request for its content type, so a body is judged by the contract's
-/// own rules (<c>400 validation</c>, <c>413 too-large</c>) whatever header it came with.
+/// The JSON body an endpoint reads by hand through <see cref="JsonBody"/>, for API descriptions. Unlike
+/// <c>Accepts&lt;T&gt;</c> it lists no content types, so routing's content-type check never applies to the endpoint: a
+/// body is judged by the contract's own rules (<c>400 validation</c>, <c>413 too-large</c>) whatever header it came with.
 /// </summary>
-public sealed record RequestBodyMetadata(Type Type, bool Optional);
+public sealed record RequestBodyMetadata(Type RequestType, bool IsOptional) : IAcceptsMetadata
+{
+    public IReadOnlyList<string> ContentTypes => [];
+}
 
 /// <summary>The error types an endpoint (or a whole group) may answer with.</summary>
 public sealed record ProblemTypesMetadata(IReadOnlyList<ProblemType> Types);

@@ -7,24 +7,18 @@ using Microsoft.OpenApi;
 namespace Dispatch.Api.OpenApi;
 
 /// <summary>
-/// Writes into each operation what its endpoint metadata says but ASP.NET Core does not document by itself: the
-/// body the handler reads by hand, the roles its authorization filter lets through, and which error types each
-/// problem status stands for.
+/// Writes into each operation what its endpoint metadata says but ASP.NET Core does not document by itself: that a
+/// body may be empty, the roles its authorization filter lets through, and which error types each problem status
+/// stands for.
 /// </summary>
 internal sealed class OperationTransformer : IOpenApiOperationTransformer
 {
-    public async Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-        if (metadata.OfType<RequestBodyMetadata>().LastOrDefault() is { } body)
+        if (metadata.OfType<RequestBodyMetadata>().LastOrDefault() is { IsOptional: true } && operation.RequestBody is OpenApiRequestBody body)
         {
-            var schema = await RequestSchemaAsync(body.Type, context, cancellationToken);
-            operation.RequestBody = new OpenApiRequestBody
-            {
-                Required = !body.Optional,
-                Description = body.Optional ? "May be empty." : null,
-                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
-            };
+            body.Description = "May be empty.";
         }
 
         if (metadata.OfType<AllowedRoles>().LastOrDefault() is { } allowed)
@@ -45,19 +39,8 @@ internal sealed class OperationTransformer : IOpenApiOperationTransformer
                 problemResponse.Description = string.Join("; ", types.Select(t => $"`{t.Name}`: {t.Meaning}"));
             }
         }
-    }
 
-    /// <summary>A reference to the body's schema among the document's components, so generated clients name the type.</summary>
-    private static async Task<IOpenApiSchema> RequestSchemaAsync(Type type, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
-    {
-        var schema = await context.GetOrCreateSchemaAsync(type, null, cancellationToken);
-        if (context.Document is not { } document)
-        {
-            return schema;
-        }
-
-        document.AddComponent<IOpenApiSchema>(type.Name, schema);
-        return new OpenApiSchemaReference(type.Name, document);
+        return Task.CompletedTask;
     }
 
     private static List<string> RoleNames(Roles roles) =>
