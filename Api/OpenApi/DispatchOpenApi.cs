@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -16,6 +17,11 @@ public static class DispatchOpenApi
         services.AddOpenApi(DocumentName, options =>
         {
             options.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1;
+            // Payloads and results are any JSON value: inline "{}" rather than a component named after a .NET type,
+            // so generated clients give them an untyped JSON node rather than an empty class.
+            options.CreateSchemaReferenceId = type => type.Type == typeof(JsonElement) || type.Type == typeof(JsonElement?)
+                ? null
+                : OpenApiOptions.CreateDefaultSchemaReferenceId(type);
             options.AddDocumentTransformer<DocumentInfoTransformer>();
             options.AddOperationTransformer<OperationTransformer>();
             options.AddSchemaTransformer<StrictNumbersTransformer>();

@@ -29,6 +29,12 @@ public static class ExternalCommand
             start.ArgumentList.Add(argument);
         }
 
+        // A test run under `dotnet test` inherits MSBuild's own variables; a nested `dotnet build` must find its SDK afresh.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
@@ -63,6 +69,11 @@ public static class ExternalCommand
             return new CommandResult(command, process.ExitCode, await output, await error);
         }
     }
+
+    /// <summary>The dotnet executable running these tests, so nested commands use the same SDK.</summary>
+    public static string Dotnet() =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
+        : Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
 
     /// <summary>The repository's root folder (where <c>Dispatch.sln</c> is), found from the test binaries upwards.</summary>
     public static string RepositoryRoot()
