@@ -22,7 +22,7 @@ public static class TasksApi
             .WithName("ImportTasks").WithSummary("Import tasks into a project, all or nothing")
             .WithDescription("A task id already stored with the same payload counts as existing; with another payload the whole call is refused.")
             .Reads<ImportRequest>()
-            .Refuses(ProblemType.Validation, ProblemType.NotFound, ProblemType.Conflict, ProblemType.TooLarge);
+            .Refuses(ProblemType.Validation, ProblemType.NotFound, ProblemType.Conflict, ProblemType.ProjectNotOpen, ProblemType.TooLarge);
         group.MapGet("", ListAsync)
             .WithName("ListTasks").WithSummary("Page through a project's tasks, optionally of one state")
             .Refuses(ProblemType.Validation, ProblemType.NotFound);
