@@ -10,19 +10,21 @@ namespace Dispatch.Tests.OpenApi;
 public sealed class ApiReferenceTests
 {
     [Fact]
-    public async Task Development_ServesTheReferencePage_WithoutKey()
+    public async Task Development_ServesTheReferencePage_WithoutKey_AndItsScriptFromThisHost()
     {
-        var page = await GetReferencePageAsync("Development");
+        var (page, script) = await GetReferencePageAsync("Development");
 
         Assert.Equal(HttpStatusCode.OK, page.Status);
         Assert.Equal("text/html", page.MediaType);
         Assert.Contains("openapi/v1.json", page.Text);
+        Assert.Contains("src=\"scalar.js\"", page.Text);
+        Assert.Equal(HttpStatusCode.OK, script.Status);
     }
 
     [Fact]
     public async Task Production_HasNoReferencePage_ByDefault()
     {
-        var page = await GetReferencePageAsync("Production");
+        var (page, _) = await GetReferencePageAsync("Production");
 
         Assert.Equal(HttpStatusCode.NotFound, page.Status);
     }
@@ -30,7 +32,7 @@ public sealed class ApiReferenceTests
     [Fact]
     public async Task Production_ServesTheReferencePage_WhenConfigured()
     {
-        var page = await GetReferencePageAsync("Production", enabled: "true");
+        var (page, _) = await GetReferencePageAsync("Production", enabled: "true");
 
         Assert.Equal(HttpStatusCode.OK, page.Status);
         Assert.Contains("openapi/v1.json", page.Text);
@@ -39,12 +41,13 @@ public sealed class ApiReferenceTests
     [Fact]
     public async Task Development_HasNoReferencePage_WhenTurnedOff()
     {
-        var page = await GetReferencePageAsync("Development", enabled: "false");
+        var (page, _) = await GetReferencePageAsync("Development", enabled: "false");
 
         Assert.Equal(HttpStatusCode.NotFound, page.Status);
     }
 
-    private static async Task<ApiResponse> GetReferencePageAsync(string environment, string? enabled = null)
+    /// <summary>The page, and the script it loads (a page that needs a CDN would not work on a closed network).</summary>
+    private static async Task<(ApiResponse Page, ApiResponse Script)> GetReferencePageAsync(string environment, string? enabled = null)
     {
         await using var factory = DispatchApiFactory.ForMemory();
         factory.Settings["environment"] = environment;
@@ -55,6 +58,6 @@ public sealed class ApiReferenceTests
 
         factory.Start();
         using var anonymous = factory.CreateAnonymousClient();
-        return await anonymous.GetApiAsync("/scalar/");
+        return (await anonymous.GetApiAsync("/scalar/"), await anonymous.GetApiAsync("/scalar/scalar.js"));
     }
 }
