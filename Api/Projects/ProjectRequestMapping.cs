@@ -98,9 +98,28 @@ public static class ProjectRequestMapping
     {
         validator.Range("leaseSeconds", leaseSeconds, 1, 86_400);
         validator.Range("maxAttempts", maxAttempts, 1, 1000);
-        if (reward < 0)
+        Money(validator, "reward", reward);
+    }
+
+    /// <summary>Money amounts are bounded so that no sum of them can overflow, and exact to a ten-thousandth.</summary>
+    private static void Money(Validator validator, string field, decimal? amount)
+    {
+        if (amount is not { } value)
         {
-            validator.Add("reward", "Must be 0 or more.");
+            return;
+        }
+
+        if (value is < 0 or > MaxMoney)
+        {
+            validator.Add(field, $"Must be between 0 and {MaxMoney:0}.");
+        }
+        else if (decimal.Round(value, MoneyDecimals) != value)
+        {
+            validator.Add(field, $"At most {MoneyDecimals} decimal places.");
         }
     }
+
+    private const decimal MaxMoney = 1_000_000m;
+
+    private const int MoneyDecimals = 4;
 }

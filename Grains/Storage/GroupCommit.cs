@@ -8,34 +8,42 @@ namespace Dispatch.Grains.Storage;
 /// one set-based statement (or a few) in one transaction with one commit (one WAL flush), and each caller is answered
 /// only after that commit. Batches grow with load and nothing waits on a timer: an idle writer writes the first item at
 /// once. A batch that fails as a whole is written again item by item, so one bad item fails only its own caller.
+/// Every item has a deadline: once it has passed, the item is not written any more (a statement still running for it
+/// is cancelled) and its caller hears <see cref="TimeoutException"/>. Callers give up later than that, so an item is
+/// never stored after its caller was told it failed.
 /// </summary>
 /// <typeparam name="TItem">What one caller asks to write.</typeparam>
 /// <typeparam name="TAnswer">What one caller is told once its item committed.</typeparam>
 public sealed class GroupCommit<TItem, TAnswer> : IAsyncDisposable
 {
     /// <summary>Writes the items in one transaction on the connection and answers each, in order.</summary>
-    public delegate Task<TAnswer[]> BatchWriter(NpgsqlConnection connection, IReadOnlyList<TItem> items);
+    public delegate Task<TAnswer[]> BatchWriter(NpgsqlConnection connection, IReadOnlyList<TItem> items, CancellationToken cancellationToken);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly BatchWriter _write;
     private readonly int _maxBatch;
+    private readonly TimeSpan _deadline;
+    private readonly TimeProvider _time;
     private readonly Channel<Pending> _pending = Channel.CreateUnbounded<Pending>();
     private readonly Task[] _writers;
 
     /// <param name="maxBatch">Most items in one batch.</param>
     /// <param name="writers">Batches written at once, each on its own connection: while one waits for its commit, the
     /// next one gathers.</param>
-    public GroupCommit(NpgsqlDataSource dataSource, BatchWriter write, int maxBatch, int writers)
+    /// <param name="deadline">How long after it was handed in an item may still be written.</param>
+    public GroupCommit(NpgsqlDataSource dataSource, BatchWriter write, int maxBatch, int writers, TimeSpan deadline, TimeProvider? time = null)
     {
         _dataSource = dataSource;
         _write = write;
         _maxBatch = maxBatch;
+        _deadline = deadline;
+        _time = time ?? TimeProvider.System;
         _writers = [.. Enumerable.Range(0, writers).Select(_ => Task.Run(WriteLoopAsync))];
     }
 
     public Task<TAnswer> WriteAsync(TItem item)
     {
-        var pending = new Pending(item);
+        var pending = new Pending(item, _time.GetTimestamp());
         if (!_pending.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(GroupCommit<TItem, TAnswer>));
@@ -57,7 +65,10 @@ public sealed class GroupCommit<TItem, TAnswer> : IAsyncDisposable
         {
             while (batch.Count < _maxBatch && _pending.Reader.TryRead(out var next))
             {
-                batch.Add(next);
+                if (!GiveUpIfLate(next))
+                {
+                    batch.Add(next);
+                }
             }
 
             if (batch.Count == 0)
@@ -87,6 +98,11 @@ public sealed class GroupCommit<TItem, TAnswer> : IAsyncDisposable
 
     private async Task WriteAloneAsync(Pending pending)
     {
+        if (GiveUpIfLate(pending))
+        {
+            return;
+        }
+
         try
         {
             await WriteTogetherAsync([pending]);
@@ -99,10 +115,18 @@ public sealed class GroupCommit<TItem, TAnswer> : IAsyncDisposable
 
     private async Task WriteTogetherAsync(List<Pending> batch)
     {
+        // The batch may run only as long as its most hurried item may wait; cancelling the statement rolls it back.
+        var left = Remaining(batch.Min(p => p.HandedIn));
+        using var late = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1), _time);
         TAnswer[] answers;
-        await using (var connection = await _dataSource.OpenConnectionAsync())
+        try
         {
-            answers = await _write(connection, [.. batch.Select(p => p.Item)]);
+            await using var connection = await _dataSource.OpenConnectionAsync(late.Token);
+            answers = await _write(connection, [.. batch.Select(p => p.Item)], late.Token);
+        }
+        catch (OperationCanceledException e) when (late.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Not written: the database did not take the write within {_deadline.TotalSeconds:0.#} s.", e);
         }
 
         // Reaching here means the transaction committed: only now is any caller answered.
@@ -112,7 +136,20 @@ public sealed class GroupCommit<TItem, TAnswer> : IAsyncDisposable
         }
     }
 
-    private sealed record Pending(TItem Item)
+    private bool GiveUpIfLate(Pending pending)
+    {
+        if (Remaining(pending.HandedIn) > TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        pending.Answer.TrySetException(new TimeoutException($"Not written: the database did not take the write within {_deadline.TotalSeconds:0.#} s."));
+        return true;
+    }
+
+    private TimeSpan Remaining(long handedIn) => _deadline - _time.GetElapsedTime(handedIn);
+
+    private sealed record Pending(TItem Item, long HandedIn)
     {
         public TaskCompletionSource<TAnswer> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -20,6 +20,12 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
     /// <summary>Batches under way at once.</summary>
     public const int Writers = 2;
 
+    /// <summary>
+    /// How long a transition may wait to be written. Well inside the grain calls' response timeout (30 s), so the
+    /// grain that asked always hears whether it was stored before its own caller gives up.
+    /// </summary>
+    public static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(10);
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly GroupCommit<TaskWrite, long?> _commits;
 
@@ -28,7 +34,7 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
     public PostgresTaskWriter(string connectionString)
     {
         _dataSource = NpgsqlDataSource.Create(connectionString);
-        _commits = new GroupCommit<TaskWrite, long?>(_dataSource, WriteBatchAsync, MaxBatch, Writers);
+        _commits = new GroupCommit<TaskWrite, long?>(_dataSource, WriteBatchAsync, MaxBatch, Writers, WriteDeadline);
     }
 
     /// <summary>Stores the transition and returns the task's new version, or null when the version did not match.</summary>
@@ -40,15 +46,15 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
         await _dataSource.DisposeAsync();
     }
 
-    private static async Task<long?[]> WriteBatchAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes)
+    private static async Task<long?[]> WriteBatchAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(PostgresTaskSql.SaveMany, connection);
         Bind(command.Parameters, writes);
 
         // A single statement is its own transaction: when the reader is done, the batch has committed.
         var versions = new long?[writes.Count];
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
             versions[reader.GetInt64(0) - 1] = reader.GetInt64(1);
         }
