@@ -22,7 +22,7 @@ public sealed record CreateProjectRequest(
     [property: Range(1, 100), Description("Distinct workers that must submit before a task is completed. Default: 1.")] int? Overlap = null,
     [property: Range(1, 86_400), Description("How long a lease lasts. Default: 300.")] int? LeaseSeconds = null,
     [property: Range(1, 1000), Description("Failed leases a task may have before it is dead-lettered. Default: 10.")] int? MaxAttempts = null,
-    [property: Description("Credited to the worker per submission, at least 0. Default: 0.")] decimal? Reward = null,
+    [property: Range(0, 1_000_000), Description("Credited to the worker per submission, at most 4 decimal places. Default: 0.")] decimal? Reward = null,
     [property: Description("Higher first when claims are routed across projects. Default: 0.")] int? Priority = null,
     QualityDto? Quality = null,
     ExamDto? Exam = null);
@@ -30,7 +30,7 @@ public sealed record CreateProjectRequest(
 public sealed record PatchProjectRequest(
     [property: Description("open, paused or closed; closed is final.")] string? Status = null,
     int? Priority = null,
-    decimal? Reward = null,
+    [property: Range(0, 1_000_000)] decimal? Reward = null,
     [property: Range(1, 86_400)] int? LeaseSeconds = null,
     [property: Range(1, 1000)] int? MaxAttempts = null);
 
