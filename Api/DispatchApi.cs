@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Dispatch.Api.Auth;
+using Dispatch.Api.OpenApi;
 using Dispatch.Api.Projects;
 using Dispatch.Api.Requesters;
 using Dispatch.Api.Work;
@@ -34,7 +35,7 @@ public static class DispatchApi
         var time = app.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
         var auth = new ApiAuth(new CallerAuthenticator(grains, Secrets.Hash(options.AdminKey!), time), new CallerRateLimiter(options.RateLimits), options);
 
-        var v1 = app.MapGroup("/v1").AddEndpointFilter<UnavailableFilter>();
+        var v1 = app.MapGroup("/v1").AddEndpointFilter<UnavailableFilter>().Refuses(ProblemType.Unavailable);
         v1.MapRequestersApi(auth);
         v1.MapWorkersApi(auth);
         v1.MapProjectsApi(auth);
@@ -43,7 +44,8 @@ public static class DispatchApi
         v1.MapEventsApi(auth, new EventStreamSlots(options.RateLimits.EventStreamsPerCaller));
         v1.MapWorkApi(auth, new WorkWaiters(app.ServiceProvider.GetRequiredService<IWorkSignals>(), time));
         // Unknown paths under /v1 answer like every other error of the API.
-        v1.MapFallback("{**path}", (HttpContext http) => Problems.NotFound($"No endpoint answers {http.Request.Method} {http.Request.Path}."));
+        v1.MapFallback("{**path}", (HttpContext http) => Problems.NotFound($"No endpoint answers {http.Request.Method} {http.Request.Path}."))
+            .ExcludeFromDescription();
         return v1;
     }
 }

@@ -1,4 +1,5 @@
 using Dispatch.Api;
+using Dispatch.Api.OpenApi;
 using Dispatch.Silo;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -6,7 +7,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.AddDispatchSilo();
-builder.Services.AddOpenApi();
+builder.Services.AddDispatchOpenApi();
 builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-cluster", tags: ["ready"]);
 
 var app = builder.Build();
@@ -14,6 +15,7 @@ var app = builder.Build();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 app.MapOpenApi();
+app.MapApiReference();
 app.MapDispatchApi();
 
 app.Run();

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Dispatch.Api.OpenApi;
 using Microsoft.AspNetCore.Http;
 
 namespace Dispatch.Api.Auth;
@@ -55,8 +56,14 @@ public static class AuthorizationExtensions
     /// <summary>Opens the endpoints of <paramref name="builder"/> to the given roles only.</summary>
     public static TBuilder Allow<TBuilder>(this TBuilder builder, ApiAuth auth, Roles roles)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(new AuthorizationFilter(auth.Authenticator, auth.RateLimiter, auth.Options, roles));
+        builder
+            .AddEndpointFilter(new AuthorizationFilter(auth.Authenticator, auth.RateLimiter, auth.Options, roles))
+            .WithMetadata(new AllowedRoles(roles))
+            .Refuses(ProblemType.Unauthenticated, ProblemType.Forbidden, ProblemType.RateLimited);
 }
+
+/// <summary>The roles an endpoint is open to, as its authorization filter enforces them; the OpenAPI document shows them.</summary>
+public sealed record AllowedRoles(Roles Roles);
 
 /// <summary>What the authorization filters share.</summary>
 public sealed record ApiAuth(CallerAuthenticator Authenticator, CallerRateLimiter RateLimiter, DispatchApiOptions Options);

@@ -3,11 +3,12 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Dispatch.Api;
 
 /// <summary>The outcome of reading a request body: a value, or the problem to answer instead.</summary>
-public readonly record struct Body<T>(T? Value, IResult? Problem);
+public readonly record struct Body<T>(T? Value, ProblemHttpResult? Problem);
 
 /// <summary>
 /// Reads request bodies by hand rather than through parameter binding, so that every malformed, mistyped or
@@ -22,7 +23,7 @@ public static class JsonBody
         MaxDepth = 64,
     };
 
-    private static IResult BodyRequired() =>
+    private static ProblemHttpResult BodyRequired() =>
         Problems.Validation("A JSON object body is required.", new Dictionary<string, string[]> { ["body"] = ["Must be a JSON object."] });
 
     public static async Task<Body<T>> ReadAsync<T>(HttpContext http, int maxBytes, bool allowEmpty = false)

@@ -1,42 +1,43 @@
 using Dispatch.Common;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Dispatch.Api;
 
 /// <summary>Every error answer of the API: RFC 9457 problem details whose <c>type</c> is a short name of the contract.</summary>
 public static class Problems
 {
-    public static IResult Of(ErrorKind error, string detail) => error switch
+    public static ProblemHttpResult Of(ErrorKind error, string detail) => error switch
     {
         ErrorKind.Validation => Validation(detail, FieldError(detail)),
-        ErrorKind.NotFound => Create(StatusCodes.Status404NotFound, "not-found", "Not found", detail),
-        ErrorKind.Conflict => Create(StatusCodes.Status409Conflict, "conflict", "Conflict", detail),
+        ErrorKind.NotFound => Create(ProblemType.NotFound, detail),
+        ErrorKind.Conflict => Create(ProblemType.Conflict, detail),
         ErrorKind.Forbidden => Forbidden(detail),
-        ErrorKind.LeaseExpired => Create(StatusCodes.Status409Conflict, "lease-expired", "Lease expired", detail),
-        ErrorKind.LeaseNotActive => Create(StatusCodes.Status409Conflict, "lease-not-active", "Lease not active", detail),
-        ErrorKind.WorkerBlocked => Create(StatusCodes.Status403Forbidden, "worker-blocked", "Worker blocked", detail),
-        ErrorKind.ProjectNotOpen => Create(StatusCodes.Status409Conflict, "project-not-open", "Project not open", detail),
+        ErrorKind.LeaseExpired => Create(ProblemType.LeaseExpired, detail),
+        ErrorKind.LeaseNotActive => Create(ProblemType.LeaseNotActive, detail),
+        ErrorKind.WorkerBlocked => Create(ProblemType.WorkerBlocked, detail),
+        ErrorKind.ProjectNotOpen => Create(ProblemType.ProjectNotOpen, detail),
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, "Not a refusal."),
     };
 
-    public static IResult Validation(string detail, IDictionary<string, string[]>? errors = null) =>
-        Create(StatusCodes.Status400BadRequest, "validation", "Invalid request", detail, errors);
+    public static ProblemHttpResult Validation(string detail, IDictionary<string, string[]>? errors = null) =>
+        Create(ProblemType.Validation, detail, errors);
 
-    public static IResult Validation(IDictionary<string, string[]> errors) =>
+    public static ProblemHttpResult Validation(IDictionary<string, string[]> errors) =>
         Validation("One or more fields are invalid.", errors);
 
-    public static IResult Unauthenticated() =>
-        Create(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", "Send 'Authorization: Bearer <secret>' with a valid admin key, requester key or worker token.");
+    public static ProblemHttpResult Unauthenticated() =>
+        Create(ProblemType.Unauthenticated, "Send 'Authorization: Bearer <secret>' with a valid admin key, requester key or worker token.");
 
-    public static IResult Forbidden(string detail) => Create(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", detail);
+    public static ProblemHttpResult Forbidden(string detail) => Create(ProblemType.Forbidden, detail);
 
-    public static IResult NotFound(string detail) => Create(StatusCodes.Status404NotFound, "not-found", "Not found", detail);
+    public static ProblemHttpResult NotFound(string detail) => Create(ProblemType.NotFound, detail);
 
-    public static IResult TooLarge(string detail) => Create(StatusCodes.Status413PayloadTooLarge, "too-large", "Request too large", detail);
+    public static ProblemHttpResult TooLarge(string detail) => Create(ProblemType.TooLarge, detail);
 
-    public static IResult RateLimited(string detail) => Create(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests", detail);
+    public static ProblemHttpResult RateLimited(string detail) => Create(ProblemType.RateLimited, detail);
 
-    public static IResult Unavailable(string detail) => Create(StatusCodes.Status503ServiceUnavailable, "unavailable", "Service unavailable", detail);
+    public static ProblemHttpResult Unavailable(string detail) => Create(ProblemType.Unavailable, detail);
 
     /// <summary>A grain's validation refusal reads "field: message"; the field names the error, else the body does.</summary>
     private static Dictionary<string, string[]> FieldError(string detail)
@@ -47,9 +48,9 @@ public static class Problems
             : new() { ["body"] = [detail] };
     }
 
-    private static IResult Create(int status, string type, string title, string detail, IDictionary<string, string[]>? errors = null)
+    private static ProblemHttpResult Create(ProblemType type, string detail, IDictionary<string, string[]>? errors = null)
     {
         var extensions = errors is null ? null : new Dictionary<string, object?> { ["errors"] = errors };
-        return TypedResults.Problem(detail, statusCode: status, title: title, type: type, extensions: extensions);
+        return TypedResults.Problem(detail, statusCode: type.Status, title: type.Title, type: type.Name, extensions: extensions);
     }
 }

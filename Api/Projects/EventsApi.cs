@@ -4,7 +4,9 @@ using System.Threading.Channels;
 using Dispatch.Api.Auth;
 using Dispatch.Events;
 using Microsoft.AspNetCore.Builder;
+using Dispatch.Api.OpenApi;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,11 +26,15 @@ public static class EventsApi
     public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder v1, ApiAuth auth, EventStreamSlots slots)
     {
         var group = v1.MapGroup("/projects/{projectId}/events").WithTags("Events").Allow(auth, Roles.Admin | Roles.Requester);
-        group.MapGet("/", (string projectId, HttpContext http, [FromServices] IClusterClient client) => StreamAsync(projectId, http, client, slots));
+        group.MapGet("", (string projectId, HttpContext http, [FromServices] IClusterClient client) => StreamAsync(projectId, http, client, slots))
+            .WithName("StreamEvents").WithSummary("Follow a project's task and worker events as Server-Sent Events")
+            .WithDescription("Each SSE `event:` is the event's type and `data:` an `EventResponse` as JSON; a `: heartbeat` comment comes every 15 s.")
+            .Produces<EventResponse>(StatusCodes.Status200OK, "text/event-stream")
+            .Refuses(ProblemType.Validation, ProblemType.NotFound);
         return group;
     }
 
-    public static async Task<IResult> StreamAsync(string projectId, HttpContext http, IClusterClient client, EventStreamSlots slots)
+    public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> StreamAsync(string projectId, HttpContext http, IClusterClient client, EventStreamSlots slots)
     {
         var caller = http.Dispatch().Caller;
         if (await ProjectAccess.CheckAsync(client, caller, projectId) is { } problem)

@@ -1,7 +1,7 @@
 using Dispatch.Api.Auth;
 using Dispatch.Common;
 using Dispatch.Projects;
-using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Dispatch.Api.Projects;
 
@@ -12,7 +12,7 @@ namespace Dispatch.Api.Projects;
 public static class ProjectAccess
 {
     /// <summary>Null when the caller may act on the project; otherwise the problem to answer.</summary>
-    public static async Task<IResult?> CheckAsync(IGrainFactory grains, Caller caller, string projectId)
+    public static async Task<ProblemHttpResult?> CheckAsync(IGrainFactory grains, Caller caller, string projectId)
     {
         if (!Identifiers.IsValid(projectId))
         {

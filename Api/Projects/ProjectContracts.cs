@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dispatch.Projects;
@@ -5,27 +7,32 @@ using Dispatch.Tasks;
 
 namespace Dispatch.Api.Projects;
 
-public sealed record RequirementDto(string? Skill, int? MinLevel);
+public sealed record RequirementDto(string? Skill, [property: Range(1, 100)] int? MinLevel);
 
-public sealed record QualityDto(int? MinGolden, double? MinAccuracy);
+public sealed record QualityDto([property: Range(1, 1_000_000)] int? MinGolden, [property: Range(0.0, 1.0)] double? MinAccuracy);
 
-public sealed record ExamDto(string? Skill, int? Level, double? PassScore);
+public sealed record ExamDto(string? Skill, [property: Range(1, 100)] int? Level, [property: Range(0.0, 1.0)] double? PassScore);
 
 public sealed record CreateProjectRequest(
     string? Id,
-    string? Name,
-    string? Instructions,
-    string? LabelConfig,
-    List<RequirementDto?>? Requirements,
-    int? Overlap,
-    int? LeaseSeconds,
-    int? MaxAttempts,
-    decimal? Reward,
-    int? Priority,
-    QualityDto? Quality,
-    ExamDto? Exam);
+    string? Name = null,
+    string? Instructions = null,
+    string? LabelConfig = null,
+    List<RequirementDto?>? Requirements = null,
+    [property: Range(1, 100), Description("Distinct workers that must submit before a task is completed. Default: 1.")] int? Overlap = null,
+    [property: Range(1, 86_400), Description("How long a lease lasts. Default: 300.")] int? LeaseSeconds = null,
+    [property: Range(1, 1000), Description("Failed leases a task may have before it is dead-lettered. Default: 10.")] int? MaxAttempts = null,
+    [property: Range(0, 1_000_000), Description("Credited to the worker per submission, at most 4 decimal places. Default: 0.")] decimal? Reward = null,
+    [property: Description("Higher first when claims are routed across projects. Default: 0.")] int? Priority = null,
+    QualityDto? Quality = null,
+    ExamDto? Exam = null);
 
-public sealed record PatchProjectRequest(string? Status, int? Priority, decimal? Reward, int? LeaseSeconds, int? MaxAttempts);
+public sealed record PatchProjectRequest(
+    [property: Description("open, paused or closed; closed is final.")] string? Status = null,
+    int? Priority = null,
+    [property: Range(0, 1_000_000)] decimal? Reward = null,
+    [property: Range(1, 86_400)] int? LeaseSeconds = null,
+    [property: Range(1, 1000)] int? MaxAttempts = null);
 
 public sealed record CountsResponse(long Total, long Open, long Completed, long DeadLettered, long ActiveLeases, long Submissions);
 
@@ -71,7 +78,11 @@ public sealed record ProjectResponse(
 
 public sealed record ProjectListResponse(IReadOnlyList<ProjectResponse> Items);
 
-public sealed record ImportTaskDto(string? Id, JsonElement? Payload, int? Priority, JsonElement? GoldenAnswer);
+public sealed record ImportTaskDto(
+    [property: Description("Any JSON value: what the worker gets.")] JsonElement? Payload,
+    [property: Description("Left out, the server makes one.")] string? Id = null,
+    [property: Description("Within a project, higher first. Default: 0.")] int? Priority = null,
+    [property: Description("Makes the task golden; never sent to workers.")] JsonElement? GoldenAnswer = null);
 
 public sealed record ImportRequest(List<ImportTaskDto?>? Tasks);
 
@@ -83,7 +94,7 @@ public sealed record SubmissionResponse(
     string WorkerId,
     JsonElement Result,
     DateTime SubmittedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Correct)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Correct = null)
 {
     public static SubmissionResponse From(SubmissionView s) => new(s.WorkerId, Json.Parse(s.ResultJson), s.SubmittedAt.UtcDateTime, s.Correct);
 }

@@ -3,7 +3,9 @@ using Dispatch.Common;
 using Dispatch.Projects;
 using Dispatch.Requesters;
 using Microsoft.AspNetCore.Builder;
+using Dispatch.Api.OpenApi;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
@@ -14,20 +16,31 @@ public static class ProjectsApi
     public static RouteGroupBuilder MapProjectsApi(this RouteGroupBuilder v1, ApiAuth auth)
     {
         var group = v1.MapGroup("/projects").WithTags("Projects").Allow(auth, Roles.Admin | Roles.Requester);
-        group.MapPost("/", CreateAsync);
-        group.MapGet("/", ListAsync);
-        group.MapGet("/{projectId}", GetAsync);
-        group.MapPatch("/{projectId}", UpdateAsync);
+        group.MapPost("", CreateAsync)
+            .WithName("CreateProject").WithSummary("Create a project owned by the caller")
+            .WithDescription("A project created by the admin belongs to the admin alone.")
+            .Reads<CreateProjectRequest>()
+            .Refuses(ProblemType.Validation, ProblemType.Conflict, ProblemType.TooLarge);
+        group.MapGet("", ListAsync)
+            .WithName("ListProjects").WithSummary("List the caller's projects (the admin: all of them)");
+        group.MapGet("/{projectId}", GetAsync)
+            .WithName("GetProject").WithSummary("Read a project's settings, status and counts")
+            .Refuses(ProblemType.Validation, ProblemType.NotFound);
+        group.MapPatch("/{projectId}", UpdateAsync)
+            .WithName("UpdateProject").WithSummary("Change a project's status, priority, reward, lease time or attempts")
+            .WithDescription("Paused or closed projects hand out no new leases; closed is final.")
+            .Reads<PatchProjectRequest>()
+            .Refuses(ProblemType.Validation, ProblemType.NotFound, ProblemType.Conflict, ProblemType.TooLarge);
         return group;
     }
 
-    public static async Task<IResult> CreateAsync(HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Created<ProjectResponse>, ProblemHttpResult>> CreateAsync(HttpContext http, [FromServices] IGrainFactory grains)
     {
         var context = http.Dispatch();
         var body = await JsonBody.ReadAsync<CreateProjectRequest>(http, context.Options.MaxBodyBytes);
-        if (body.Problem is not null)
+        if (body.Problem is { } bodyProblem)
         {
-            return body.Problem;
+            return bodyProblem;
         }
 
         var validator = new Validator();
@@ -41,7 +54,7 @@ public static class ProjectsApi
         return Answers.From(result, view => TypedResults.Created($"/v1/projects/{view.Id}", ProjectResponse.From(view)));
     }
 
-    public static async Task<IResult> ListAsync(HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Ok<ProjectListResponse>> ListAsync(HttpContext http, [FromServices] IGrainFactory grains)
     {
         var caller = http.Dispatch().Caller;
         var ids = caller.IsAdmin
@@ -52,7 +65,7 @@ public static class ProjectsApi
         return TypedResults.Ok(new ProjectListResponse([.. visible.Select(v => ProjectResponse.From(v!))]));
     }
 
-    public static async Task<IResult> GetAsync(string projectId, HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<ProjectResponse>, ProblemHttpResult>> GetAsync(string projectId, HttpContext http, [FromServices] IGrainFactory grains)
     {
         if (await ProjectAccess.CheckAsync(grains, http.Dispatch().Caller, projectId) is { } problem)
         {
@@ -60,10 +73,15 @@ public static class ProjectsApi
         }
 
         var view = await grains.GetReference<IProjectGrain>(projectId).GetAsync();
-        return view is null ? Problems.NotFound($"Project '{projectId}' does not exist.") : TypedResults.Ok(ProjectResponse.From(view));
+        if (view is null)
+        {
+            return Problems.NotFound($"Project '{projectId}' does not exist.");
+        }
+
+        return TypedResults.Ok(ProjectResponse.From(view));
     }
 
-    public static async Task<IResult> UpdateAsync(string projectId, HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<ProjectResponse>, ProblemHttpResult>> UpdateAsync(string projectId, HttpContext http, [FromServices] IGrainFactory grains)
     {
         var context = http.Dispatch();
         if (await ProjectAccess.CheckAsync(grains, context.Caller, projectId) is { } problem)
@@ -72,9 +90,9 @@ public static class ProjectsApi
         }
 
         var body = await JsonBody.ReadAsync<PatchProjectRequest>(http, context.Options.MaxBodyBytes);
-        if (body.Problem is not null)
+        if (body.Problem is { } bodyProblem)
         {
-            return body.Problem;
+            return bodyProblem;
         }
 
         var validator = new Validator();

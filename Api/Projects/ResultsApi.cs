@@ -3,7 +3,9 @@ using Dispatch.Api.Auth;
 using Dispatch.Common;
 using Dispatch.Projects;
 using Microsoft.AspNetCore.Builder;
+using Dispatch.Api.OpenApi;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
@@ -27,11 +29,13 @@ public static class ResultsApi
     public static RouteGroupBuilder MapResultsApi(this RouteGroupBuilder v1, ApiAuth auth)
     {
         var group = v1.MapGroup("/projects/{projectId}/results").WithTags("Results").Allow(auth, Roles.Admin | Roles.Requester);
-        group.MapGet("/", ListAsync);
+        group.MapGet("", ListAsync)
+            .WithName("ListResults").WithSummary("Page through completed tasks with their submissions, in completion order")
+            .Refuses(ProblemType.Validation, ProblemType.NotFound);
         return group;
     }
 
-    public static async Task<IResult> ListAsync(string projectId, string? after, int? limit, HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<ResultListResponse>, ProblemHttpResult>> ListAsync(string projectId, string? after, int? limit, HttpContext http, [FromServices] IGrainFactory grains)
     {
         if (await ProjectAccess.CheckAsync(grains, http.Dispatch().Caller, projectId) is { } problem)
         {

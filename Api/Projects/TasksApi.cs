@@ -5,7 +5,9 @@ using Dispatch.Common;
 using Dispatch.Projects;
 using Dispatch.Tasks;
 using Microsoft.AspNetCore.Builder;
+using Dispatch.Api.OpenApi;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
@@ -16,14 +18,24 @@ public static class TasksApi
     public static RouteGroupBuilder MapTasksApi(this RouteGroupBuilder v1, ApiAuth auth)
     {
         var group = v1.MapGroup("/projects/{projectId}/tasks").WithTags("Tasks").Allow(auth, Roles.Admin | Roles.Requester);
-        group.MapPost("/", ImportAsync);
-        group.MapGet("/", ListAsync);
-        group.MapGet("/{taskId}", GetAsync);
-        group.MapPost("/{taskId}/retry", RetryAsync);
+        group.MapPost("", ImportAsync)
+            .WithName("ImportTasks").WithSummary("Import tasks into a project, all or nothing")
+            .WithDescription("A task id already stored with the same payload counts as existing; with another payload the whole call is refused.")
+            .Reads<ImportRequest>()
+            .Refuses(ProblemType.Validation, ProblemType.NotFound, ProblemType.Conflict, ProblemType.ProjectNotOpen, ProblemType.TooLarge);
+        group.MapGet("", ListAsync)
+            .WithName("ListTasks").WithSummary("Page through a project's tasks, optionally of one state")
+            .Refuses(ProblemType.Validation, ProblemType.NotFound);
+        group.MapGet("/{taskId}", GetAsync)
+            .WithName("GetTask").WithSummary("Read a task with its leases and submissions")
+            .Refuses(ProblemType.Validation, ProblemType.NotFound);
+        group.MapPost("/{taskId}/retry", RetryAsync)
+            .WithName("RetryTask").WithSummary("Open a dead-lettered task again, its failed attempts reset")
+            .Refuses(ProblemType.Validation, ProblemType.NotFound, ProblemType.Conflict);
         return group;
     }
 
-    public static async Task<IResult> ListAsync(string projectId, string? state, string? after, int? limit, HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<TaskListResponse>, ProblemHttpResult>> ListAsync(string projectId, string? state, string? after, int? limit, HttpContext http, [FromServices] IGrainFactory grains)
     {
         if (await ProjectAccess.CheckAsync(grains, http.Dispatch().Caller, projectId) is { } problem)
         {
@@ -49,7 +61,7 @@ public static class TasksApi
         return TypedResults.Ok(new TaskListResponse([.. page.Select(TaskResponse.From)], next));
     }
 
-    public static async Task<IResult> RetryAsync(string projectId, string taskId, HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> RetryAsync(string projectId, string taskId, HttpContext http, [FromServices] IGrainFactory grains)
     {
         if (await ProjectAccess.CheckAsync(grains, http.Dispatch().Caller, projectId) is { } problem)
         {
@@ -65,7 +77,7 @@ public static class TasksApi
         return Answers.From(result, view => TypedResults.Ok(TaskResponse.From(view)));
     }
 
-    public static async Task<IResult> ImportAsync(string projectId, HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<ImportResponse>, ProblemHttpResult>> ImportAsync(string projectId, HttpContext http, [FromServices] IGrainFactory grains)
     {
         var context = http.Dispatch();
         if (await ProjectAccess.CheckAsync(grains, context.Caller, projectId) is { } problem)
@@ -74,9 +86,9 @@ public static class TasksApi
         }
 
         var body = await JsonBody.ReadAsync<ImportRequest>(http, context.Options.MaxImportBytes);
-        if (body.Problem is not null)
+        if (body.Problem is { } bodyProblem)
         {
-            return body.Problem;
+            return bodyProblem;
         }
 
         if (body.Value!.Tasks is not { } tasks)
@@ -100,7 +112,7 @@ public static class TasksApi
         return Answers.From(result, summary => TypedResults.Ok(new ImportResponse(summary.Created, summary.Existing, summary.Ids)));
     }
 
-    public static async Task<IResult> GetAsync(string projectId, string taskId, HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> GetAsync(string projectId, string taskId, HttpContext http, [FromServices] IGrainFactory grains)
     {
         if (await ProjectAccess.CheckAsync(grains, http.Dispatch().Caller, projectId) is { } problem)
         {
@@ -108,7 +120,12 @@ public static class TasksApi
         }
 
         var view = Identifiers.IsValid(taskId) ? await grains.GetReference<ITaskGrain>(Keys.Task(projectId, taskId)).GetAsync() : null;
-        return view is null ? Problems.NotFound($"Task '{taskId}' does not exist in project '{projectId}'.") : TypedResults.Ok(TaskResponse.From(view));
+        if (view is null)
+        {
+            return Problems.NotFound($"Task '{taskId}' does not exist in project '{projectId}'.");
+        }
+
+        return TypedResults.Ok(TaskResponse.From(view));
     }
 
     private static ImmutableArray<NewTask> ToNewTasks(List<ImportTaskDto?> tasks, int maxPayloadBytes, Validator validator)

@@ -2,13 +2,15 @@ using Dispatch.Api.Auth;
 using Dispatch.Common;
 using Dispatch.Requesters;
 using Microsoft.AspNetCore.Builder;
+using Dispatch.Api.OpenApi;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
 namespace Dispatch.Api.Requesters;
 
-public sealed record CreateRequesterRequest(string? Id, string? Name);
+public sealed record CreateRequesterRequest(string? Id, string? Name = null);
 
 /// <summary>The API key appears in this answer only.</summary>
 public sealed record CreatedRequester(string Id, string Name, string ApiKey);
@@ -18,16 +20,20 @@ public static class RequestersApi
     public static RouteGroupBuilder MapRequestersApi(this RouteGroupBuilder v1, ApiAuth auth)
     {
         var group = v1.MapGroup("/requesters").WithTags("Requesters");
-        group.MapPost("/", CreateAsync).Allow(auth, Roles.Admin);
+        group.MapPost("", CreateAsync).Allow(auth, Roles.Admin)
+            .WithName("CreateRequester").WithSummary("Create a requester and issue its API key")
+            .WithDescription("The key appears in this answer only; the server keeps just its hash.")
+            .Reads<CreateRequesterRequest>()
+            .Refuses(ProblemType.Validation, ProblemType.Conflict, ProblemType.TooLarge);
         return group;
     }
 
-    public static async Task<IResult> CreateAsync(HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Created<CreatedRequester>, ProblemHttpResult>> CreateAsync(HttpContext http, [FromServices] IGrainFactory grains)
     {
         var body = await JsonBody.ReadAsync<CreateRequesterRequest>(http, http.Dispatch().Options.MaxBodyBytes);
-        if (body.Problem is not null)
+        if (body.Problem is { } bodyProblem)
         {
-            return body.Problem;
+            return bodyProblem;
         }
 
         var request = body.Value!;

@@ -3,7 +3,9 @@ using Dispatch.Api.Auth;
 using Dispatch.Common;
 using Dispatch.Workers;
 using Microsoft.AspNetCore.Builder;
+using Dispatch.Api.OpenApi;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
@@ -17,23 +19,40 @@ public static class WorkApi
     public static RouteGroupBuilder MapWorkApi(this RouteGroupBuilder v1, ApiAuth auth, WorkWaiters waiters)
     {
         var group = v1.MapGroup("/workers/{workerId}/leases").WithTags("Work").Allow(auth, Roles.Admin | Roles.Worker);
-        group.MapPost("/", (string workerId, HttpContext http, [FromServices] IGrainFactory grains) => ClaimAsync(workerId, http, grains, waiters));
-        group.MapGet("/", ListAsync);
-        group.MapPost("/{leaseId}/heartbeat", HeartbeatAsync);
-        group.MapPost("/{leaseId}/submit", SubmitAsync);
-        group.MapPost("/{leaseId}/release", ReleaseAsync);
+        group.MapPost("", (string workerId, HttpContext http, [FromServices] IGrainFactory grains) => ClaimAsync(workerId, http, grains, waiters))
+            .WithName("ClaimLease").WithSummary("Claim a task: a lease until its deadline, or 204 when no task fits")
+            .WithDescription("Without `projectId` the claim is routed by skill tier. With `waitSeconds` it waits for work that far and answers as soon as some appears.")
+            .Reads<ClaimRequest>(optional: true)
+            .Refuses(ProblemType.Validation, ProblemType.WorkerBlocked, ProblemType.NotFound, ProblemType.Conflict, ProblemType.ProjectNotOpen, ProblemType.TooLarge);
+        group.MapGet("", ListAsync)
+            .WithName("ListLeases").WithSummary("List the worker's active leases")
+            .Refuses(ProblemType.NotFound);
+        group.MapPost("/{leaseId}/heartbeat", HeartbeatAsync)
+            .WithName("HeartbeatLease").WithSummary("Extend a lease's deadline")
+            .Reads<HeartbeatRequest>(optional: true)
+            .Refuses(ProblemType.Validation, ProblemType.NotFound, ProblemType.LeaseExpired, ProblemType.LeaseNotActive, ProblemType.TooLarge);
+        group.MapPost("/{leaseId}/submit", SubmitAsync)
+            .WithName("SubmitLease").WithSummary("Submit the result of a lease")
+            .WithDescription("The submission is stored before the answer; a retried submit never counts twice.")
+            .Reads<SubmitRequest>()
+            .Refuses(ProblemType.Validation, ProblemType.NotFound, ProblemType.LeaseExpired, ProblemType.LeaseNotActive, ProblemType.TooLarge);
+        group.MapPost("/{leaseId}/release", ReleaseAsync)
+            .WithName("ReleaseLease").WithSummary("Give a lease back before its deadline")
+            .WithDescription("The task is offered to other workers; the release counts as a failed attempt.")
+            .Reads<ReleaseRequest>(optional: true)
+            .Refuses(ProblemType.Validation, ProblemType.NotFound, ProblemType.LeaseExpired, ProblemType.LeaseNotActive, ProblemType.TooLarge);
         return group;
     }
 
-    public static async Task<IResult> ClaimAsync(string workerId, HttpContext http, IGrainFactory grains, WorkWaiters waiters)
+    public static async Task<Results<Created<LeaseResponse>, NoContent, ProblemHttpResult>> ClaimAsync(string workerId, HttpContext http, IGrainFactory grains, WorkWaiters waiters)
     {
         var body = await JsonBody.ReadAsync<ClaimRequest>(http, http.Dispatch().Options.MaxBodyBytes, allowEmpty: true);
-        if (body.Problem is not null)
+        if (body.Problem is { } bodyProblem)
         {
-            return body.Problem;
+            return bodyProblem;
         }
 
-        var request = body.Value ?? new ClaimRequest(null, null);
+        var request = body.Value ?? new ClaimRequest();
         var validator = new Validator();
         validator.Id("workerId", workerId);
         validator.Id("projectId", request.ProjectId, required: false);
@@ -46,12 +65,20 @@ public static class WorkApi
         var worker = grains.GetReference<IWorkerGrain>(workerId);
         var wait = TimeSpan.FromSeconds(request.WaitSeconds ?? 0);
         var result = await waiters.ClaimAsync(() => worker.ClaimAsync(request.ProjectId), request.ProjectId, wait, http.RequestAborted);
-        return Answers.From(result, grant => grant is null
-            ? TypedResults.NoContent()
-            : TypedResults.Created($"/v1/workers/{workerId}/leases/{grant.LeaseId}", LeaseResponse.From(grant)));
+        if (!result.IsSuccess)
+        {
+            return Problems.Of(result.Error, result.Detail ?? "");
+        }
+
+        if (result.Value is not { } grant)
+        {
+            return TypedResults.NoContent();
+        }
+
+        return TypedResults.Created($"/v1/workers/{workerId}/leases/{grant.LeaseId}", LeaseResponse.From(grant));
     }
 
-    public static async Task<IResult> ListAsync(string workerId, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<LeaseListResponse>, ProblemHttpResult>> ListAsync(string workerId, [FromServices] IGrainFactory grains)
     {
         if (!Identifiers.IsValid(workerId))
         {
@@ -62,12 +89,12 @@ public static class WorkApi
         return TypedResults.Ok(new LeaseListResponse([.. leases.Select(LeaseResponse.From)]));
     }
 
-    public static async Task<IResult> HeartbeatAsync(string workerId, string leaseId, HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<HeartbeatResponse>, ProblemHttpResult>> HeartbeatAsync(string workerId, string leaseId, HttpContext http, [FromServices] IGrainFactory grains)
     {
         var body = await JsonBody.ReadAsync<HeartbeatRequest>(http, http.Dispatch().Options.MaxBodyBytes, allowEmpty: true);
-        if (body.Problem is not null)
+        if (body.Problem is { } bodyProblem)
         {
-            return body.Problem;
+            return bodyProblem;
         }
 
         var validator = new Validator();
@@ -86,13 +113,13 @@ public static class WorkApi
         return Answers.From(result, receipt => TypedResults.Ok(new HeartbeatResponse(receipt.LeaseId, receipt.ExpiresAt.UtcDateTime)));
     }
 
-    public static async Task<IResult> SubmitAsync(string workerId, string leaseId, HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<SubmitResponse>, ProblemHttpResult>> SubmitAsync(string workerId, string leaseId, HttpContext http, [FromServices] IGrainFactory grains)
     {
         var options = http.Dispatch().Options;
         var body = await JsonBody.ReadAsync<SubmitRequest>(http, options.MaxBodyBytes);
-        if (body.Problem is not null)
+        if (body.Problem is { } bodyProblem)
         {
-            return body.Problem;
+            return bodyProblem;
         }
 
         var result = body.Value!.Result?.GetRawText();
@@ -117,12 +144,12 @@ public static class WorkApi
         return Answers.From(answer, receipt => TypedResults.Ok(new SubmitResponse(receipt.TaskId, ApiNames.Of(receipt.TaskState))));
     }
 
-    public static async Task<IResult> ReleaseAsync(string workerId, string leaseId, HttpContext http, [FromServices] IGrainFactory grains)
+    public static async Task<Results<Ok<ReleaseResponse>, ProblemHttpResult>> ReleaseAsync(string workerId, string leaseId, HttpContext http, [FromServices] IGrainFactory grains)
     {
         var body = await JsonBody.ReadAsync<ReleaseRequest>(http, http.Dispatch().Options.MaxBodyBytes, allowEmpty: true);
-        if (body.Problem is not null)
+        if (body.Problem is { } bodyProblem)
         {
-            return body.Problem;
+            return bodyProblem;
         }
 
         if (LeaseProblem(workerId, leaseId) is { } problem)
@@ -135,6 +162,6 @@ public static class WorkApi
     }
 
     /// <summary>Lease ids are server-made: anything else cannot be a lease of this worker.</summary>
-    private static IResult? LeaseProblem(string workerId, string leaseId) =>
+    private static ProblemHttpResult? LeaseProblem(string workerId, string leaseId) =>
         Identifiers.IsValid(workerId) && LeaseIds.IsValid(leaseId) ? null : Problems.NotFound($"Lease '{leaseId}' does not exist for worker '{workerId}'.");
 }

@@ -1,9 +1,13 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Dispatch.Work;
 
 namespace Dispatch.Api.Work;
 
-public sealed record ClaimRequest(string? ProjectId, int? WaitSeconds);
+public sealed record ClaimRequest(
+    [property: Description("Claim in this project only; left out, the claim is routed by skill tier.")] string? ProjectId = null,
+    [property: Range(0, 20), Description("Wait this long for work before answering 204. Default: 0.")] int? WaitSeconds = null);
 
 public sealed record LeaseResponse(
     string LeaseId,
@@ -20,14 +24,15 @@ public sealed record LeaseResponse(
 
 public sealed record LeaseListResponse(IReadOnlyList<LeaseResponse> Items);
 
-public sealed record HeartbeatRequest(int? ExtendSeconds);
+public sealed record HeartbeatRequest(
+    [property: Range(1, 86_400), Description("The new deadline is now plus this. Default: the project's leaseSeconds.")] int? ExtendSeconds = null);
 
 public sealed record HeartbeatResponse(string LeaseId, DateTime ExpiresAt);
 
-public sealed record SubmitRequest(JsonElement? Result);
+public sealed record SubmitRequest([property: Description("Any JSON value.")] JsonElement? Result);
 
 public sealed record SubmitResponse(string TaskId, string TaskState);
 
-public sealed record ReleaseRequest(string? Reason);
+public sealed record ReleaseRequest(string? Reason = null);
 
 public sealed record ReleaseResponse(string LeaseId, string State);

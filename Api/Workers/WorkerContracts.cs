@@ -1,15 +1,20 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Dispatch.Workers;
 
 namespace Dispatch.Api.Workers;
 
-public sealed record CreateWorkerRequest(string? Id, string? DisplayName, int? MaxActiveLeases);
+public sealed record CreateWorkerRequest(
+    string? Id,
+    string? DisplayName = null,
+    [property: Range(1, 1000), Description("Leases the worker may hold at once. Default: 5.")] int? MaxActiveLeases = null);
 
 /// <summary>The token appears in this answer only.</summary>
 public sealed record CreatedWorker(string Id, string Token);
 
-public sealed record CertificationRequest(int? Level);
+public sealed record CertificationRequest([property: Range(1, 100)] int? Level);
 
-public sealed record BlockRequest(string? Reason);
+public sealed record BlockRequest(string? Reason = null);
 
 public sealed record CertificationResponse(string Skill, int Level, string Source, DateTime GrantedAt, bool Suspended);
 

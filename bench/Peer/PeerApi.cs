@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 
 namespace Dispatch.Bench.Peer;
 
-/// <summary>The subset of Dispatch's HTTP API (shared/API.md) that the crowd simulator uses, same paths and answers.</summary>
+/// <summary>The subset of Dispatch's HTTP API (docs/api.md) that the crowd simulator uses, same paths and answers.</summary>
 internal static partial class PeerApi
 {
     private const int MaxImportTasks = 10_000;

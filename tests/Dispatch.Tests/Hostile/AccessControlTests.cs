@@ -16,7 +16,7 @@ using Xunit.Sdk;
 namespace Dispatch.Tests.Hostile;
 
 /// <summary>
-/// Who may do what (API.md, Conventions: Auth): a requester sees and changes only its own projects, and someone
+/// Who may do what (docs/api.md, Conventions: Auth): a requester sees and changes only its own projects, and someone
 /// else's project answers exactly like one that does not exist; a worker acts only as itself; no role reaches the
 /// calls of another; and no secret ever shows in a later answer or in the host's logs.
 /// </summary>

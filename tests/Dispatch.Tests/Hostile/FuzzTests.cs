@@ -15,7 +15,7 @@ namespace Dispatch.Tests.Hostile;
 /// Property-based abuse of the HTTP API on a memory host: malformed JSON, wrong JSON types for every field of every
 /// body, boundary numbers, deep and huge bodies, odd Unicode in ids and path segments, unknown fields, and random
 /// sequences of requester calls checked against a small model. Every answer, whatever was sent, must keep the
-/// contract's promises (<see cref="Hostile.Violation"/>): no 5xx, every 4xx a problem with a type of API.md.
+/// contract's promises (<see cref="Hostile.Violation"/>): no 5xx, every 4xx a problem with a type of docs/api.md.
 /// </summary>
 public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper output) : ApiTestBase, IClassFixture<MemoryApiHost>
 {
@@ -337,7 +337,7 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
 
     // ------------------------------------------------------------------ 3. boundary numbers
 
-    /// <summary>A numeric field with its range in API.md; <c>Int</c> fields take JSON integers only.</summary>
+    /// <summary>A numeric field with its range in docs/api.md; <c>Int</c> fields take JSON integers only.</summary>
     private sealed record Ranged(string Endpoint, string Field, Kind Kind, decimal Min, decimal Max);
 
     private static readonly Ranged[] RangedFields =
@@ -402,7 +402,7 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
             var text = body.ToJsonString().Replace($"\"{LastName(field.Field)}\":0", $"\"{LastName(field.Field)}\":{literal}", StringComparison.Ordinal);
             var before = DateTimeOffset.UtcNow;
             var response = await SendAsync(Admin, endpoint.Method, path, text, $"{endpoint.Name} {field.Field}={literal}");
-            var context = $"{endpoint.Name} with {field.Field} = {literal} (API.md range {field.Min}..{field.Max}): {text}";
+            var context = $"{endpoint.Name} with {field.Field} = {literal} (docs/api.md range {field.Min}..{field.Max}): {text}";
             if (!Accepts(field, literal))
             {
                 ExpectValidation(response, context);
@@ -1045,7 +1045,7 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
 
                 if (project!.Status == "closed" && response.Status == HttpStatusCode.Conflict)
                 {
-                    // API.md does not say whether a closed project takes new tasks; refusing them is fine.
+                    // docs/api.md does not say whether a closed project takes new tasks; refusing them is fine.
                     return;
                 }
 
@@ -1107,13 +1107,13 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
                 {
                     Assert.True(
                         response.Status is HttpStatusCode.Conflict or HttpStatusCode.BadRequest,
-                        $"{patch}: a closed project is final (API.md), so reopening or pausing it must be refused: {response}");
+                        $"{patch}: a closed project is final (docs/api.md), so reopening or pausing it must be refused: {response}");
                     return;
                 }
 
                 if (project.Status == "closed" && response.Status == HttpStatusCode.Conflict)
                 {
-                    // API.md does not say whether other settings of a closed project may change; refusing is fine.
+                    // docs/api.md does not say whether other settings of a closed project may change; refusing is fine.
                     return;
                 }
 

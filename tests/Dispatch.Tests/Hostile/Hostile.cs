@@ -9,7 +9,7 @@ namespace Dispatch.Tests.Hostile;
 /// <summary>What every hostile test checks of every answer, and the raw sends the polite <see cref="ApiClient"/> can't make.</summary>
 public static class Hostile
 {
-    /// <summary>The error types of API.md and the status each goes with.</summary>
+    /// <summary>The error types of docs/api.md and the status each goes with.</summary>
     public static readonly IReadOnlyDictionary<string, int> ProblemTypes = new Dictionary<string, int>
     {
         ["validation"] = 400,
@@ -29,7 +29,7 @@ public static class Hostile
     /// <summary>
     /// Null when <paramref name="response"/> keeps the contract's promises for any call: never 5xx (503
     /// <c>unavailable</c> aside, which a healthy test host never has cause to send), and every 4xx an
-    /// <c>application/problem+json</c> whose <c>type</c> is a short name of API.md matching the status. Otherwise why not.
+    /// <c>application/problem+json</c> whose <c>type</c> is a short name of docs/api.md matching the status. Otherwise why not.
     /// </summary>
     public static string? Violation(ApiResponse response)
     {
@@ -63,12 +63,12 @@ public static class Hostile
         var shortName = type?[(type.LastIndexOf('/') + 1)..];
         if (shortName is null || !ProblemTypes.TryGetValue(shortName, out var expected))
         {
-            return $"a problem type '{type}' that API.md does not name";
+            return $"a problem type '{type}' that docs/api.md does not name";
         }
 
         if (expected != status)
         {
-            return $"problem type '{shortName}' with status {status} (API.md: {expected})";
+            return $"problem type '{shortName}' with status {status} (docs/api.md: {expected})";
         }
 
         foreach (var member in new[] { "title", "status", "detail" })

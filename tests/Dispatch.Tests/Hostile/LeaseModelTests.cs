@@ -11,10 +11,10 @@ using Xunit.Sdk;
 namespace Dispatch.Tests.Hostile;
 
 /// <summary>
-/// A model-based test of the lease lifecycle (API.md, Work): random sequences of claim, heartbeat, submit, release,
+/// A model-based test of the lease lifecycle (docs/api.md, Work): random sequences of claim, heartbeat, submit, release,
 /// expiry, foreign-lease calls, pause/resume and retry by three workers on a small project, each call's answer and
 /// the whole observable state (tasks, leases, failed attempts, dead letters, worker and project counts) checked after
-/// every step against a reference model of API.md's rules. A failing sequence is shrunk by CsCheck and printed.
+/// every step against a reference model of docs/api.md's rules. A failing sequence is shrunk by CsCheck and printed.
 /// </summary>
 public sealed class LeaseModelTests(MemoryApiHost host, ITestOutputHelper output) : WorkTestBase, IClassFixture<MemoryApiHost>
 {
@@ -82,7 +82,7 @@ public sealed class LeaseModelTests(MemoryApiHost host, ITestOutputHelper output
         public string State { get; set; } = "active";
 
         /// <summary>
-        /// Ended because its task was dead-lettered by another lease's failure. API.md does not say what becomes of
+        /// Ended because its task was dead-lettered by another lease's failure. docs/api.md does not say what becomes of
         /// such a lease; the model takes it to end (released or expired, either accepted) without counting as a failure.
         /// </summary>
         public bool EndedWithTask { get; set; }
@@ -240,7 +240,7 @@ public sealed class LeaseModelTests(MemoryApiHost host, ITestOutputHelper output
         }
     }
 
-    /// <summary>The answer API.md gives a heartbeat, submit or release on a lease that is not active.</summary>
+    /// <summary>The answer docs/api.md gives a heartbeat, submit or release on a lease that is not active.</summary>
     private static void ExpectNotActive(ApiResponse response, MLease lease)
     {
         if (lease.EndedWithTask)
@@ -311,7 +311,7 @@ public sealed class LeaseModelTests(MemoryApiHost host, ITestOutputHelper output
                 var lease = ToLease(response, projectId);
                 if (lease.TaskId != candidates[0].Id)
                 {
-                    throw new XunitException($"Expected the oldest free task {candidates[0].Id} (API.md: equal priority, oldest first; free: {string.Join(", ", candidates.Select(c => c.Id))}), got: {response}");
+                    throw new XunitException($"Expected the oldest free task {candidates[0].Id} (docs/api.md: equal priority, oldest first; free: {string.Join(", ", candidates.Select(c => c.Id))}), got: {response}");
                 }
 
                 candidates[0].Leases.Add(new MLease(lease.LeaseId, step.W, lease.TaskId));
@@ -388,7 +388,7 @@ public sealed class LeaseModelTests(MemoryApiHost host, ITestOutputHelper output
                 var response = await CallAsync(tally, client.PostApiAsync(LeasePath(workerId, lease.Id, "heartbeat"), new { extendSeconds = 1 }), log);
                 var expiresAt = ApiAssert.IsUtcTimestamp(response.Is(HttpStatusCode.OK)["expiresAt"], "expiresAt");
 
-                // API.md: within one second after expiresAt the lease has expired and counts as a failed attempt.
+                // docs/api.md: within one second after expiresAt the lease has expired and counts as a failed attempt.
                 await WaitUntilAsync(expiresAt, TimeSpan.FromSeconds(1.1));
                 model.Fail(lease, "expired");
                 Interlocked.Increment(ref _expiries);
@@ -433,7 +433,7 @@ public sealed class LeaseModelTests(MemoryApiHost host, ITestOutputHelper output
                 }
                 else
                 {
-                    // API.md only says what retry does to a dead-lettered task; refusing others is expected.
+                    // docs/api.md only says what retry does to a dead-lettered task; refusing others is expected.
                     Assert.True(response.Status is HttpStatusCode.Conflict or HttpStatusCode.BadRequest, $"retrying a {task.State} task should be refused: {response}");
                 }
 

@@ -7,7 +7,7 @@ using Dispatch.Tests.Infrastructure;
 namespace Dispatch.Tests.Http;
 
 /// <summary>
-/// The admin and requester half of API.md (conventions, requesters and workers, projects and tasks), run against a
+/// The admin and requester half of docs/api.md (conventions, requesters and workers, projects and tasks), run against a
 /// host per storage backend by the sealed subclasses. Tests share a host, so each uses ids of its own.
 /// </summary>
 public abstract class AdminAndRequesterApiTests : ApiTestBase

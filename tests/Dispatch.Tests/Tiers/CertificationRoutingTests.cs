@@ -7,7 +7,7 @@ using Xunit.Sdk;
 namespace Dispatch.Tests.Tiers;
 
 /// <summary>
-/// Claims without <c>projectId</c> (API.md, Lease rules): among open projects whose requirements the worker meets,
+/// Claims without <c>projectId</c> (docs/api.md, Lease rules): among open projects whose requirements the worker meets,
 /// the highest required level first, then <c>priority</c>, then <c>reward</c>, then project id; inside a project,
 /// task priority then oldest; an uncertified, under-levelled or suspended worker never sees certified work.
 /// </summary>

@@ -7,7 +7,7 @@ using Xunit.Sdk;
 namespace Dispatch.Tests.Tiers;
 
 /// <summary>
-/// Qualification exams (API.md, <c>exam</c>): every task golden, overlap ignored (every eligible worker takes every
+/// Qualification exams (docs/api.md, <c>exam</c>): every task golden, overlap ignored (every eligible worker takes every
 /// task once, tasks stay open); once a worker has submitted them all, a score at or above <c>passScore</c> grants
 /// (or raises to) the skill and level with <c>source: "exam"</c> and a <c>worker.certified</c> event.
 /// </summary>

@@ -6,7 +6,7 @@ using Dispatch.Tests.Work;
 namespace Dispatch.Tests.Tiers;
 
 /// <summary>
-/// Golden tasks and the quality rule (API.md, <c>quality</c>): golden answers never reach workers, submissions are
+/// Golden tasks and the quality rule (docs/api.md, <c>quality</c>): golden answers never reach workers, submissions are
 /// scored as JSON, worker <c>stats</c> count them, and a worker whose golden accuracy for a skill falls below the
 /// project's <c>minAccuracy</c> after <c>minGolden</c> answers is suspended for that skill until an admin
 /// certifies it again. Also <c>earnings</c>: an exact decimal sum, credited once per accepted submission.

@@ -9,7 +9,7 @@ using Xunit.Sdk;
 namespace Dispatch.Tests.Tiers;
 
 /// <summary>
-/// Helpers for skill tiers, golden tasks and exams (API.md: certifications, <c>requirements</c>, <c>quality</c>,
+/// Helpers for skill tiers, golden tasks and exams (docs/api.md: certifications, <c>requirements</c>, <c>quality</c>,
 /// <c>exam</c>, claims without <c>projectId</c>).
 /// </summary>
 /// <remarks>

@@ -5,7 +5,7 @@ using Dispatch.Tests.Infrastructure;
 namespace Dispatch.Tests.Work;
 
 /// <summary>
-/// A project's event stream (API.md, Events): SSE frames whose <c>event:</c> is the type and whose data is
+/// A project's event stream (docs/api.md, Events): SSE frames whose <c>event:</c> is the type and whose data is
 /// <c>{type, projectId, taskId?, workerId?, leaseId?, at, data?}</c>, one per task or lease event of that project only.
 /// </summary>
 public abstract class EventsTests : WorkTestBase

@@ -7,7 +7,7 @@ using Xunit.Sdk;
 namespace Dispatch.Tests.Work;
 
 /// <summary>
-/// Lease expiry (API.md, Work): an expired lease's slot is offered to others within one second after
+/// Lease expiry (docs/api.md, Work): an expired lease's slot is offered to others within one second after
 /// <c>expiresAt</c>, late calls answer <c>409 lease-expired</c>, expiries count as failed attempts, and at
 /// <c>maxAttempts</c> the task is dead-lettered until it is retried.
 /// </summary>
@@ -31,7 +31,7 @@ public abstract class ExpiryTests : WorkTestBase
         Assert.True(at >= expiring.ExpiresAt, $"offered at {at:O}, before the first lease's expiresAt {expiring.ExpiresAt:O}");
         Assert.True(
             at - expiring.ExpiresAt <= OfferedWithin,
-            $"offered {(at - expiring.ExpiresAt).TotalMilliseconds:0} ms after expiresAt {expiring.ExpiresAt:O}; API.md allows one second");
+            $"offered {(at - expiring.ExpiresAt).TotalMilliseconds:0} ms after expiresAt {expiring.ExpiresAt:O}; docs/api.md allows one second");
 
         var view = await GetTaskAsync(owner.Client, projectId, "t-0");
         Assert.Equal("expired", StateOf(LeaseOf(view, expiring.LeaseId)));

@@ -6,7 +6,7 @@ using Dispatch.Tests.Infrastructure;
 namespace Dispatch.Tests.Work;
 
 /// <summary>
-/// The Work section of API.md, rule by rule: claim, heartbeat, submit and release with their statuses and problem
+/// The Work section of docs/api.md, rule by rule: claim, heartbeat, submit and release with their statuses and problem
 /// types, overlap, <c>maxActiveLeases</c>, blocked workers, paused and closed projects, who may act for a worker,
 /// task ordering, project counts and worker earnings.
 /// </summary>

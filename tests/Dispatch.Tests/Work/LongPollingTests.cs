@@ -6,7 +6,7 @@ using Dispatch.Tests.Infrastructure;
 namespace Dispatch.Tests.Work;
 
 /// <summary>
-/// Long polling (API.md, Work): a claim with <c>waitSeconds</c> answers as soon as work appears, whatever frees it
+/// Long polling (docs/api.md, Work): a claim with <c>waitSeconds</c> answers as soon as work appears, whatever frees it
 /// (an import, a release, an expiry, a retry), and <c>204</c> only after waiting the whole time.
 /// </summary>
 public abstract class LongPollingTests : WorkTestBase

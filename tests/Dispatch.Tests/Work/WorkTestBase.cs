@@ -9,7 +9,7 @@ using Xunit.Sdk;
 namespace Dispatch.Tests.Work;
 
 /// <summary>
-/// Helpers for the worker half of API.md (claim, heartbeat, submit, release) on top of <see cref="ApiTestBase"/>.
+/// Helpers for the worker half of docs/api.md (claim, heartbeat, submit, release) on top of <see cref="ApiTestBase"/>.
 /// Every test makes its own requester, workers and projects, so tests sharing a host never see each other's work.
 /// Claims always name their project unless a test is about the empty body, because a claim without a project would
 /// be routed to any open project on the shared host.
