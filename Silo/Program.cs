@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.AddDispatchSilo();
+builder.AddDispatchMetrics();
 builder.Services.AddOpenApi();
 builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-cluster", tags: ["ready"]);
 
@@ -15,6 +16,8 @@ app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => fa
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 app.MapOpenApi();
 app.MapDispatchApi();
+app.MapDispatchMetrics();
+app.MapDispatchDashboard();
 
 app.Run();
 
