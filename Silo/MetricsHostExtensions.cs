@@ -35,6 +35,9 @@ public static class MetricsHostExtensions
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter([.. Meters]);
+
+                // A claim takes a few milliseconds; the default boundaries (0, 5, 10, 25, …) would put nearly all in one bucket.
+                metrics.AddView("dispatch.claim.duration", new ExplicitBucketHistogramConfiguration { Boundaries = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] });
                 if (options.Prometheus)
                 {
                     metrics.AddPrometheusExporter();
