@@ -9,24 +9,14 @@ namespace Dispatch.Tests.Operations;
 /// The Orleans Dashboard, once an operator turns it on, and the metrics, when configured to need it, are served only
 /// to holders of the admin key: as a bearer secret, or as the password a browser sends after the basic challenge.
 /// </summary>
-public sealed class OperatorPagesTests : IAsyncLifetime
+public sealed class OperatorPagesTests(OperatorPagesHost fixture) : IClassFixture<OperatorPagesHost>
 {
-    private readonly DispatchApiFactory _host = DispatchApiFactory.ForMemory();
-
-    public Task InitializeAsync()
-    {
-        _host.Settings["Dispatch:Dashboard:Enabled"] = "true";
-        _host.Settings["Dispatch:Metrics:RequireAdminKey"] = "true";
-        _host.Start();
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync() => _host.DisposeAsync().AsTask();
+    private readonly DispatchApiFactory _host = fixture.Host;
 
     [Fact]
     public async Task Dashboard_WithoutTheAdminKey_IsRefusedWithABasicChallenge()
     {
-        var worker = (await _host.CreateAdminClient().PostApiAsync("/v1/workers", new { id = "w1" })).Is(HttpStatusCode.Created);
+        var worker = (await _host.CreateAdminClient().PostApiAsync("/v1/workers", new { id = "w-" + Guid.NewGuid().ToString("N") })).Is(HttpStatusCode.Created);
 
         foreach (var client in new[] { _host.CreateAnonymousClient(), _host.CreateClient(worker["token"]!.GetValue<string>()), Basic("not-the-key") })
         {
@@ -67,4 +57,20 @@ public sealed class OperatorPagesTests : IAsyncLifetime
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("operator:" + password)));
         return client;
     }
+}
+
+/// <summary>One host with the dashboard on and the metrics behind the admin key, shared by the tests of the class.</summary>
+public sealed class OperatorPagesHost : IAsyncLifetime
+{
+    public DispatchApiFactory Host { get; } = DispatchApiFactory.ForMemory();
+
+    public Task InitializeAsync()
+    {
+        Host.Settings["Dispatch:Dashboard:Enabled"] = "true";
+        Host.Settings["Dispatch:Metrics:RequireAdminKey"] = "true";
+        Host.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync() => Host.DisposeAsync().AsTask();
 }
