@@ -2,6 +2,7 @@ using Dispatch.Api.Auth;
 using Dispatch.Grains;
 using Dispatch.Grains.Metrics;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -45,7 +46,12 @@ public static class MetricsHostExtensions
 
                 if (options.OtlpEndpoint is { } collector)
                 {
-                    metrics.AddOtlpExporter(otlp => otlp.Endpoint = collector);
+                    metrics.AddOtlpExporter((otlp, reader) =>
+                    {
+                        otlp.Endpoint = collector;
+                        otlp.Protocol = options.OtlpProtocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.OtlpExportInterval.TotalMilliseconds;
+                    });
                 }
             });
         return builder;

@@ -20,8 +20,17 @@ public sealed class MetricsOptions
     /// <summary>Whether a scrape must present the admin key (bearer, or basic with the key as password). Default: false.</summary>
     public bool RequireAdminKey { get; set; }
 
-    /// <summary>An OTLP collector to push metrics to as well, e.g. http://127.0.0.1:4317. Default: none.</summary>
+    /// <summary>
+    /// An OTLP collector to push metrics to as well: e.g. http://127.0.0.1:4317 over gRPC, or the full URL
+    /// http://127.0.0.1:4318/v1/metrics over http/protobuf. Default: none.
+    /// </summary>
     public Uri? OtlpEndpoint { get; set; }
+
+    /// <summary>How metrics travel to <see cref="OtlpEndpoint"/>: <c>grpc</c> or <c>http/protobuf</c>. Default: grpc.</summary>
+    public string OtlpProtocol { get; set; } = "grpc";
+
+    /// <summary>How often metrics are pushed to <see cref="OtlpEndpoint"/>. Default: 60 seconds.</summary>
+    public TimeSpan OtlpExportInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// How many projects get series of their own in the per-project gauges: those with the most open tasks. The
@@ -57,6 +66,16 @@ public sealed class MetricsOptions
         if (OtlpEndpoint is { IsAbsoluteUri: false })
         {
             problems.Add($"{Section}:{nameof(OtlpEndpoint)} must be an absolute URI such as http://127.0.0.1:4317; it is '{OtlpEndpoint}'.");
+        }
+
+        if (OtlpProtocol is not ("grpc" or "http/protobuf"))
+        {
+            problems.Add($"{Section}:{nameof(OtlpProtocol)} must be 'grpc' or 'http/protobuf'; it is '{OtlpProtocol}'.");
+        }
+
+        if (OtlpExportInterval < TimeSpan.FromMilliseconds(100) || OtlpExportInterval > TimeSpan.FromHours(1))
+        {
+            problems.Add($"{Section}:{nameof(OtlpExportInterval)} must be between 00:00:00.100 and 01:00:00; it is {OtlpExportInterval}.");
         }
 
         return problems;
