@@ -1,10 +1,12 @@
 using System.Diagnostics.Metrics;
+using Dispatch.Grains.Metrics;
 
 namespace Dispatch.Grains;
 
 /// <summary>
 /// Dispatch's metrics, in one meter named <see cref="MeterName"/> (read them with dotnet-counters, OpenTelemetry or
-/// any <see cref="MeterListener"/>): what the crowd does, and how long a claim takes inside the cluster.
+/// any <see cref="MeterListener"/>): what the crowd does, how long a claim takes inside the cluster, and the open
+/// projects' tasks, leases and dead letters as gauges tagged <c>project</c> (<see cref="ProjectGauges"/> bounds them).
 /// </summary>
 public sealed class DispatchMetrics : IDisposable
 {
@@ -12,7 +14,7 @@ public sealed class DispatchMetrics : IDisposable
 
     private readonly Meter _meter = new(MeterName);
 
-    public DispatchMetrics()
+    public DispatchMetrics(ProjectGauges projects)
     {
         TasksImported = _meter.CreateCounter<long>("dispatch.tasks.imported", "{task}", "Tasks created by imports.");
         LeasesGranted = _meter.CreateCounter<long>("dispatch.leases.granted", "{lease}", "Leases handed to workers.");
@@ -22,6 +24,9 @@ public sealed class DispatchMetrics : IDisposable
         LeasesReleased = _meter.CreateCounter<long>("dispatch.leases.released", "{lease}", "Leases ended early (released, blocked, dead letter).");
         TasksDeadLettered = _meter.CreateCounter<long>("dispatch.tasks.dead_lettered", "{task}", "Tasks that reached their maximum of failed attempts.");
         ClaimDuration = _meter.CreateHistogram<double>("dispatch.claim.duration", "ms", "Time a claim spends in the worker grain, routing and shards included.");
+        _meter.CreateObservableGauge("dispatch.project.tasks.open", () => projects.Current().Measure(c => c.Open), "{task}", "Open tasks of each open project (the largest projects; the rest as project=_other).");
+        _meter.CreateObservableGauge("dispatch.project.leases.active", () => projects.Current().Measure(c => c.ActiveLeases), "{lease}", "Active leases of each open project.");
+        _meter.CreateObservableGauge("dispatch.project.tasks.dead_lettered", () => projects.Current().Measure(c => c.DeadLettered), "{task}", "Dead-lettered tasks of each open project.");
     }
 
     public Counter<long> TasksImported { get; }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.AddDispatchSilo();
+builder.AddDispatchMetrics();
 builder.Services.AddDispatchOpenApi();
 builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-cluster", tags: ["ready"]);
 
@@ -17,6 +18,8 @@ app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check 
 app.MapOpenApi();
 app.MapApiReference();
 app.MapDispatchApi();
+app.MapDispatchMetrics();
+app.MapDispatchDashboard();
 
 app.Run();
 

@@ -40,6 +40,7 @@ public static class SiloHostExtensions
             silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
             silo.Configure<SiloMessagingOptions>(config.GetSection("Orleans:Messaging"));
             silo.AddDispatch(o => o.Clustering = clustering);
+            silo.AddDispatchDashboard(config);
         });
 
         return builder;

@@ -30,7 +30,4 @@ public sealed partial class EventPublisher(IClusterClient client, WorkSignals si
 
     private void Send(Task delivery, string what) =>
         delivery.ContinueWith(t => LogPublishFailed(logger, what, t.Exception!), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Publishing {What} failed")]
-    private static partial void LogPublishFailed(ILogger logger, string what, Exception exception);
 }

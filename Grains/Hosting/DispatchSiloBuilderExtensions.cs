@@ -1,5 +1,6 @@
 using Dispatch.Events;
 using Dispatch.Grains.Events;
+using Dispatch.Grains.Metrics;
 using Dispatch.Grains.Postgres;
 using Dispatch.Grains.Storage;
 using Microsoft.Extensions.Configuration;
@@ -17,7 +18,8 @@ public static class DispatchSiloBuilderExtensions
     /// store, and on PostgreSQL the schema migration (run before any provider starts) and reminders.
     /// Options come from the <c>Dispatch</c> section and <c>ConnectionStrings:Dispatch</c>, then
     /// <paramref name="configure"/>; the time limits of this silo's views come from <c>Dispatch:SiloViews</c>
-    /// (<see cref="SiloViewOptions"/>). Clustering stays the host's choice. Calling it twice adds nothing more.
+    /// (<see cref="SiloViewOptions"/>), and how the per-project gauges are gathered from <c>Dispatch:Metrics</c>
+    /// (<see cref="MetricsOptions"/>). Clustering stays the host's choice. Calling it twice adds nothing more.
     /// </summary>
     public static ISiloBuilder AddDispatch(this ISiloBuilder builder, Action<DispatchOptions>? configure = null)
     {
@@ -47,9 +49,19 @@ public static class DispatchSiloBuilderExtensions
             throw new OptionsValidationException(SiloViewOptions.Section, typeof(SiloViewOptions), problems);
         }
 
+        var metrics = new MetricsOptions();
+        builder.Configuration.GetSection(MetricsOptions.Section).Bind(metrics);
+        problems = metrics.Problems();
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(MetricsOptions.Section, typeof(MetricsOptions), problems);
+        }
+
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(Options.Create(views));
+        builder.Services.AddSingleton(Options.Create(metrics));
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<ProjectGauges>();
         builder.Services.TryAddSingleton<DispatchMetrics>();
         builder.Services.TryAddSingleton<EventPublisher>();
         builder.Services.TryAddSingleton<ProjectDirectory>();

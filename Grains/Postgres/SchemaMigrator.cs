@@ -168,9 +168,6 @@ public static partial class SchemaMigrator
         return reader.ReadToEnd();
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Applied schema migration {Version} to database {Database}")]
-    private static partial void LogScriptApplied(ILogger logger, string version, string database);
-
     /// <summary>One embedded script: its file name without extension, and its text.</summary>
     internal sealed record MigrationScript(string Version, string Sql);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Dispatch.Projects;
+using Microsoft.Extensions.Logging;
 
 namespace Dispatch.Grains.Projects;
 
@@ -9,15 +10,17 @@ public sealed class ProjectCatalogState
     [Id(0)] public Dictionary<string, ProjectRoute> Routes { get; set; } = new(StringComparer.Ordinal);
 }
 
-public sealed class ProjectCatalogGrain(
-    [PersistentState("projectCatalog", StorageNames.Grains)] IPersistentState<ProjectCatalogState> state) : Grain, IProjectCatalogGrain
+public sealed partial class ProjectCatalogGrain(
+    [PersistentState("projectCatalog", StorageNames.Grains)] IPersistentState<ProjectCatalogState> state,
+    ILogger<ProjectCatalogGrain> logger) : Grain, IProjectCatalogGrain
 {
     public async Task UpsertAsync(ProjectRoute route)
     {
         if (!state.State.Routes.TryGetValue(route.ProjectId, out var known) || !SameRoute(known, route))
         {
             state.State.Routes[route.ProjectId] = route;
-            await state.WriteOrDeactivateAsync(this);
+            await state.WriteOrDeactivateAsync(this, logger);
+            LogRouteStored(logger, route.ProjectId, route.Status, route.Tier, route.Priority);
         }
     }
 

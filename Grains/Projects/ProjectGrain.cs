@@ -7,11 +7,12 @@ using Dispatch.Projects;
 using Dispatch.Requesters;
 using Dispatch.Tasks;
 using Dispatch.Work;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Dispatch.Grains.Projects;
 
-public sealed class ProjectGrain(
+public sealed partial class ProjectGrain(
     [PersistentState("project", StorageNames.Grains)] IPersistentState<ProjectState> state,
     ITaskStore taskStore,
     ProjectDirectory directory,
@@ -19,7 +20,8 @@ public sealed class ProjectGrain(
     EventPublisher events,
     DispatchMetrics metrics,
     IOptions<DispatchOptions> options,
-    TimeProvider time) : Grain, IProjectGrain
+    TimeProvider time,
+    ILogger<ProjectGrain> logger) : Grain, IProjectGrain
 {
     private string ProjectId => this.GetPrimaryKeyString();
 
@@ -46,7 +48,8 @@ public sealed class ProjectGrain(
             CreatedAt = time.GetUtcNow(),
             QueueShards = options.Value.QueueShards,
         };
-        await state.WriteOrDeactivateAsync(this);
+        await state.WriteOrDeactivateAsync(this, logger);
+        LogCreated(logger, ProjectId, ownerRequesterId, state.State.QueueShards);
 
         // This silo routes to the new project from its next claim, as it does after any other change of a project.
         routing.Forget();
@@ -79,7 +82,8 @@ public sealed class ProjectGrain(
             LeaseSeconds = patch.LeaseSeconds ?? settings.LeaseSeconds,
             MaxAttempts = patch.MaxAttempts ?? settings.MaxAttempts,
         };
-        await state.WriteOrDeactivateAsync(this);
+        await state.WriteOrDeactivateAsync(this, logger);
+        LogUpdated(logger, ProjectId, state.State.Status, state.State.Settings.Priority, state.State.Settings.LeaseSeconds, state.State.Settings.MaxAttempts);
         directory.Forget(ProjectId);
         await Catalog.UpsertAsync(Route(state.State.Settings, state.State.Status, state.State.QueueShards));
         routing.Forget();
@@ -131,6 +135,7 @@ public sealed class ProjectGrain(
         var outcome = await taskStore.ImportAsync(ProjectId, [.. distinct.Values], time.GetUtcNow());
         if (outcome.ConflictingTaskId is { } conflicting)
         {
+            LogImportRefused(logger, ProjectId, conflicting);
             return Result<ImportSummary>.Fail(ErrorKind.Conflict, $"Task '{conflicting}' already exists with another payload; nothing was stored.");
         }
 
@@ -145,6 +150,7 @@ public sealed class ProjectGrain(
 
         var created = outcome.Tasks.Count(t => t.Created);
         metrics.TasksImported.Add(created);
+        LogImported(logger, ProjectId, created, tasks.Length - created);
         if (created > 0)
         {
             events.Publish(new DispatchEvent(EventTypes.TaskCreated, ProjectId, null, null, null, time.GetUtcNow(), $$"""{"count":{{created}}}"""));

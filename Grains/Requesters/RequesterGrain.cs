@@ -2,12 +2,14 @@ using System.Collections.Immutable;
 using System.Security.Cryptography;
 using Dispatch.Common;
 using Dispatch.Requesters;
+using Microsoft.Extensions.Logging;
 
 namespace Dispatch.Grains.Requesters;
 
-public sealed class RequesterGrain(
+public sealed partial class RequesterGrain(
     [PersistentState("requester", StorageNames.Grains)] IPersistentState<RequesterState> state,
-    TimeProvider time) : Grain, IRequesterGrain
+    TimeProvider time,
+    ILogger<RequesterGrain> logger) : Grain, IRequesterGrain
 {
     public async Task<Result<RequesterView>> CreateAsync(string name, byte[] keyHash)
     {
@@ -17,7 +19,8 @@ public sealed class RequesterGrain(
         }
 
         state.State = new RequesterState { Exists = true, Name = name, KeyHash = keyHash, CreatedAt = time.GetUtcNow() };
-        await state.WriteOrDeactivateAsync(this);
+        await state.WriteOrDeactivateAsync(this, logger);
+        LogCreated(logger, this.GetPrimaryKeyString());
         return Result<RequesterView>.Ok(View());
     }
 
@@ -31,7 +34,8 @@ public sealed class RequesterGrain(
         if (!state.State.ProjectIds.Contains(projectId))
         {
             state.State.ProjectIds.Add(projectId);
-            await state.WriteOrDeactivateAsync(this);
+            await state.WriteOrDeactivateAsync(this, logger);
+            LogProjectAdded(logger, this.GetPrimaryKeyString(), projectId);
         }
     }
 

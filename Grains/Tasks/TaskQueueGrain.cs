@@ -173,7 +173,4 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
         var overdue = _queue.OverdueTasks(time.GetUtcNow() - SweepPeriod);
         return Task.WhenAll(overdue.Select(taskId => GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, taskId)).PokeAsync()));
     }
-
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "A queue shard of project {ProjectId} could not read a page of task seeds; its tasks read storage themselves")]
-    private static partial void LogSeedsNotRead(ILogger logger, Exception exception, string projectId);
 }

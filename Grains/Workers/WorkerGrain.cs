@@ -9,6 +9,7 @@ using Dispatch.Projects;
 using Dispatch.Tasks;
 using Dispatch.Work;
 using Dispatch.Workers;
+using Microsoft.Extensions.Logging;
 
 namespace Dispatch.Grains.Workers;
 
@@ -17,7 +18,7 @@ namespace Dispatch.Grains.Workers;
 /// the task store on activation and kept in memory, because the tasks, not the worker, store every lease and
 /// submission — so a submit is one write, and earnings can never be credited twice.
 /// </summary>
-public sealed class WorkerGrain(
+public sealed partial class WorkerGrain(
     [PersistentState("worker", StorageNames.Grains)] IPersistentState<WorkerState> state,
     ITaskStore taskStore,
     ProjectDirectory projects,
@@ -26,7 +27,8 @@ public sealed class WorkerGrain(
     WorkAvailability availability,
     ShardHeads heads,
     DispatchMetrics metrics,
-    TimeProvider time) : Grain, IWorkerGrain
+    TimeProvider time,
+    ILogger<WorkerGrain> logger) : Grain, IWorkerGrain
 {
     private readonly Dictionary<string, LeaseGrant> _active = new(StringComparer.Ordinal);
     private WorkerTotals _totals = WorkerTotals.Zero;
@@ -78,7 +80,8 @@ public sealed class WorkerGrain(
             TokenHash = tokenHash,
             CreatedAt = time.GetUtcNow(),
         };
-        await state.WriteOrDeactivateAsync(this);
+        await state.WriteOrDeactivateAsync(this, logger);
+        LogCreated(logger, WorkerId, maxActiveLeases);
         return Result<WorkerView>.Ok(View());
     }
 
@@ -97,10 +100,27 @@ public sealed class WorkerGrain(
     public Task<bool> HasTokenAsync(byte[] tokenHash) =>
         Task.FromResult(state.State.Exists && CryptographicOperations.FixedTimeEquals(state.State.TokenHash, tokenHash));
 
-    public Task<Result<WorkerView>> CertifyAsync(string skill, int level, CertificationSource source) =>
-        ChangeAsync(s => s.Certifications[skill] = new Certification(skill, level, source, time.GetUtcNow(), Suspended: false));
+    public async Task<Result<WorkerView>> CertifyAsync(string skill, int level, CertificationSource source)
+    {
+        var result = await ChangeAsync(s => s.Certifications[skill] = new Certification(skill, level, source, time.GetUtcNow(), Suspended: false));
+        if (result.IsSuccess)
+        {
+            LogCertified(logger, WorkerId, skill, level, source);
+        }
 
-    public Task<Result<WorkerView>> RevokeAsync(string skill) => ChangeAsync(s => s.Certifications.Remove(skill));
+        return result;
+    }
+
+    public async Task<Result<WorkerView>> RevokeAsync(string skill)
+    {
+        var result = await ChangeAsync(s => s.Certifications.Remove(skill));
+        if (result.IsSuccess)
+        {
+            LogRevoked(logger, WorkerId, skill);
+        }
+
+        return result;
+    }
 
     public async Task<Result<WorkerView>> BlockAsync(string? reason)
     {
@@ -111,6 +131,7 @@ public sealed class WorkerGrain(
         });
         if (result.IsSuccess)
         {
+            LogBlocked(logger, WorkerId, _active.Count);
             foreach (var lease in _active.Values.ToList())
             {
                 await TaskOf(lease).ReleaseAsync(lease.LeaseId, WorkerId, "worker blocked");
@@ -121,11 +142,20 @@ public sealed class WorkerGrain(
         return result.IsSuccess ? Result<WorkerView>.Ok(View()) : result;
     }
 
-    public Task<Result<WorkerView>> UnblockAsync() => ChangeAsync(s =>
+    public async Task<Result<WorkerView>> UnblockAsync()
     {
-        s.Blocked = false;
-        s.BlockReason = null;
-    });
+        var result = await ChangeAsync(s =>
+        {
+            s.Blocked = false;
+            s.BlockReason = null;
+        });
+        if (result.IsSuccess)
+        {
+            LogUnblocked(logger, WorkerId);
+        }
+
+        return result;
+    }
 
     public async Task<Result<LeaseGrant?>> ClaimAsync(string? projectId)
     {
@@ -223,8 +253,9 @@ public sealed class WorkerGrain(
         {
             result = await OnLeaseAsync(leaseId, (task, lease) => task.SubmitAsync(lease, WorkerId, resultJson));
         }
-        catch
+        catch (Exception e)
         {
+            LogSubmitUnanswered(logger, e, WorkerId, leaseId);
             _totalsUnsure = true;
             throw;
         }
@@ -319,10 +350,11 @@ public sealed class WorkerGrain(
             state.State.Certifications[skill] = state.State.Certifications[skill] with { Suspended = true };
         }
 
-        await state.WriteOrDeactivateAsync(this);
+        await state.WriteOrDeactivateAsync(this, logger);
         foreach (var skill in suspend)
         {
             var score = _totals.GoldenBySkill[skill];
+            LogSuspended(logger, WorkerId, skill, score.Seen, score.Accuracy);
             Publish(project.Id, EventTypes.WorkerSuspended, $$"""{"skill":{{Json(skill)}},"goldenSeen":{{score.Seen}},"accuracy":{{score.Accuracy.ToString("R", CultureInfo.InvariantCulture)}}}""");
         }
 
@@ -346,8 +378,9 @@ public sealed class WorkerGrain(
         var held = state.State.Certifications.GetValueOrDefault(exam.Skill);
         var level = Math.Max(exam.Level, held?.Level ?? 0);
         state.State.Certifications[exam.Skill] = new Certification(exam.Skill, level, CertificationSource.Exam, time.GetUtcNow(), Suspended: false);
-        await state.WriteOrDeactivateAsync(this);
+        await state.WriteOrDeactivateAsync(this, logger);
         routing.Forget();
+        LogPassedExam(logger, WorkerId, project.Id, exam.Skill, level, outcome.Score);
         Publish(project.Id, EventTypes.WorkerCertified, $$"""{"skill":{{Json(exam.Skill)}},"level":{{level}},"score":{{outcome.Score.ToString("R", CultureInfo.InvariantCulture)}}}""");
     }
 
@@ -358,6 +391,7 @@ public sealed class WorkerGrain(
         {
             if (await projects.GetAsync(lease.ProjectId) is { } project && !Requirements.AreMet(project.Settings.Requirements, state.State.Certifications))
             {
+                LogLeaseEndedByRequirements(logger, WorkerId, lease.LeaseId, lease.ProjectId);
                 await TaskOf(lease).ReleaseAsync(lease.LeaseId, WorkerId, "certification suspended");
                 _active.Remove(lease.LeaseId);
             }
@@ -445,7 +479,7 @@ public sealed class WorkerGrain(
         }
 
         change(state.State);
-        await state.WriteOrDeactivateAsync(this);
+        await state.WriteOrDeactivateAsync(this, logger);
         return Result<WorkerView>.Ok(View());
     }
 

@@ -1,0 +1,34 @@
+using Dispatch.Workers;
+using Microsoft.Extensions.Logging;
+
+namespace Dispatch.Grains.Workers;
+
+public sealed partial class WorkerGrain
+{
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "Worker {WorkerId} created, at most {MaxActiveLeases} active leases")]
+    private static partial void LogCreated(ILogger logger, string workerId, int maxActiveLeases);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Debug, Message = "Worker {WorkerId} certified for {Skill} at level {Level} ({Source})")]
+    private static partial void LogCertified(ILogger logger, string workerId, string skill, int level, CertificationSource source);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Debug, Message = "Worker {WorkerId} lost its certification for {Skill}")]
+    private static partial void LogRevoked(ILogger logger, string workerId, string skill);
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Debug, Message = "Worker {WorkerId} blocked; its {ActiveLeases} active leases are released")]
+    private static partial void LogBlocked(ILogger logger, string workerId, int activeLeases);
+
+    [LoggerMessage(EventId = 1305, Level = LogLevel.Debug, Message = "Worker {WorkerId} unblocked")]
+    private static partial void LogUnblocked(ILogger logger, string workerId);
+
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Debug, Message = "Worker {WorkerId} suspended for {Skill}: {GoldenSeen} golden answers, accuracy {Accuracy}")]
+    private static partial void LogSuspended(ILogger logger, string workerId, string skill, long goldenSeen, double accuracy);
+
+    [LoggerMessage(EventId = 1307, Level = LogLevel.Debug, Message = "Worker {WorkerId} passed the exam of project {ProjectId}: {Skill} at level {Level}, score {Score}")]
+    private static partial void LogPassedExam(ILogger logger, string workerId, string projectId, string skill, int level, double score);
+
+    [LoggerMessage(EventId = 1308, Level = LogLevel.Debug, Message = "Worker {WorkerId} no longer meets the requirements of project {ProjectId}; lease {LeaseId} is released")]
+    private static partial void LogLeaseEndedByRequirements(ILogger logger, string workerId, string leaseId, string projectId);
+
+    [LoggerMessage(EventId = 1309, Level = LogLevel.Warning, Message = "Submit of lease {LeaseId} by worker {WorkerId} failed without an answer; the worker reads its totals again")]
+    private static partial void LogSubmitUnanswered(ILogger logger, Exception exception, string workerId, string leaseId);
+}
