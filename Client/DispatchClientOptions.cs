@@ -15,7 +15,7 @@ public sealed class DispatchClientOptions
     /// <summary>Median delay before the first retry, doubled for each next one, with jitter. Default: 500 ms.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Longest wait before a retry, also when the server's <c>Retry-After</c> asks for more. Default: 30 s.</summary>
+    /// <summary>Longest back-off before a retry (a server's <c>Retry-After</c> is waited as sent). Default: 30 s.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long one attempt may wait for the answer's headers; must exceed long polling's 20 s. Default: 100 s.</summary>
