@@ -3,8 +3,6 @@ namespace Dispatch.Client;
 // Requesters and workers: the admin's calls (a worker may read its own view).
 public sealed partial class DispatchClient
 {
-    private static DispatchJsonContext Json => DispatchJsonContext.Default;
-
     /// <summary><c>POST /v1/requesters</c>. Not retried after a lost answer: its key is shown only in that answer.</summary>
     public async Task<CreatedRequester> CreateRequesterAsync(NewRequester requester, CancellationToken cancellationToken = default) =>
         (await SendAsync(HttpMethod.Post, "v1/requesters", requester, Json.NewRequester, Replay.WhenNotReceived, Json.CreatedRequester, cancellationToken))!;

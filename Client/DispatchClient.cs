@@ -15,6 +15,8 @@ public sealed partial class DispatchClient
 {
     private static readonly MediaTypeHeaderValue JsonType = new("application/json") { CharSet = "utf-8" };
 
+    private static DispatchJsonContext Json => DispatchJsonContext.Default;
+
     private readonly HttpClient _http;
     private readonly AuthenticationHeaderValue? _authorization;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Polly;
+using Polly.Timeout;
 
 namespace Dispatch.Client;
 
@@ -18,7 +19,7 @@ internal static class ReplayPolicy
             {
                 OperationCanceledException when context.CancellationToken.IsCancellationRequested => false,
                 HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => true,
-                HttpRequestException or TimeoutException or OperationCanceledException => replay == Replay.Safe,
+                HttpRequestException or TimeoutRejectedException or TimeoutException or OperationCanceledException => replay == Replay.Safe,
                 _ => false,
             };
         }

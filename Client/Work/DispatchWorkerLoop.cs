@@ -8,7 +8,7 @@ namespace Dispatch.Client;
 /// release the lease when stopped. A claim whose answer was lost (no answer, timeout, <c>5xx</c>) may still have
 /// granted a lease, so after one the loop lists the worker's active leases (<c>GET /v1/workers/{w}/leases</c>) and
 /// works those before claiming again; it does the same when it starts, so a restarted process picks up its leases.
-/// Run one loop per worker id: recovery takes over every active lease of the worker.
+/// Run one loop per worker id (and project, when it names one): recovery takes over every active lease it may work.
 /// </summary>
 public sealed partial class DispatchWorkerLoop
 {
@@ -45,7 +45,7 @@ public sealed partial class DispatchWorkerLoop
                 {
                     var held = await _client.ListLeasesAsync(_options.WorkerId, cancellationToken);
                     (recover, failures) = (false, 0);
-                    foreach (var lease in held)
+                    foreach (var lease in held.Where(l => _options.ProjectId is null || l.ProjectId == _options.ProjectId))
                     {
                         LogRecovered(lease.LeaseId, lease.TaskId);
                         await ProcessAsync(lease, handler, cancellationToken);
