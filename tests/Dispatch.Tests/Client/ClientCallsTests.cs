@@ -103,6 +103,25 @@ public abstract class ClientCallsTests : ClientTestBase
     }
 
     [Fact]
+    public async Task DeadLetteredTask_IsListedByState_AndRetryOpensItForTheCrowdAgain()
+    {
+        await using var kit = await KitAsync();
+        Assert.True(await kit.Admin.IsReadyAsync());
+        var crew = await kit.CrewAsync(p => p with { MaxAttempts = 1 });
+        await crew.ImportAsync("fragile");
+        var lease = await crew.Worker.ClaimAsync(crew.WorkerId, crew.ProjectId);
+        await crew.Worker.ReleaseAsync(crew.WorkerId, lease!.LeaseId, "blurred image");
+
+        var dead = await crew.Requester.ListTasksAsync(crew.ProjectId, TaskState.DeadLettered, limit: 10);
+        Assert.Equal(("fragile", 1), (Assert.Single(dead.Items).Id, dead.Items[0].FailedAttempts));
+
+        var retried = await crew.Requester.RetryTaskAsync(crew.ProjectId, "fragile");
+        Assert.Equal((TaskState.Open, 0), (retried.State, retried.FailedAttempts));
+        Assert.Empty((await crew.Requester.ListTasksAsync(crew.ProjectId, TaskState.DeadLettered)).Items);
+        Assert.Equal(1, (await crew.Requester.GetProjectAsync(crew.ProjectId)).Counts.Open);
+    }
+
+    [Fact]
     public async Task Claim_WithLongPolling_AnswersWhenWorkAppears_AndNullWhenNoneDoes()
     {
         await using var kit = await KitAsync();
