@@ -15,10 +15,13 @@ public sealed class WorkerLoopSiloRestartTests(PostgresServer postgres, ITestOut
 {
     private const int Tasks = 30;
 
-    [Fact]
-    public async Task WorkerLoop_ThroughASiloRestart_WorksEveryTaskExactlyOnce()
+    /// <param name="how"><c>stop</c>: SIGTERM, a rolling restart; <c>kill</c>: SIGKILL, a crash with calls in flight.</param>
+    [Theory]
+    [InlineData("stop")]
+    [InlineData("kill")]
+    public async Task WorkerLoop_ThroughASiloRestart_WorksEveryTaskExactlyOnce(string how)
     {
-        await using var cluster = new SiloCluster("client-restart", await postgres.CreateDatabaseAsync(), size: 1);
+        await using var cluster = new SiloCluster($"client-{how}", await postgres.CreateDatabaseAsync(), size: 1);
         try
         {
             await cluster.StartAllAsync();
@@ -58,8 +61,21 @@ public sealed class WorkerLoopSiloRestartTests(PostgresServer postgres, ITestOut
             }, stop.Token);
 
             var held = await holding.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            var (took, exitCode) = await cluster[0]!.StopAsync();
-            output.WriteLine($"silo stopped in {took.TotalSeconds:0.0} s (exit {exitCode}) while lease {held.LeaseId} of {held.TaskId} was in hand");
+            if (how == "kill")
+            {
+                cluster[0]!.Kill();
+                while (!cluster[0]!.HasExited)
+                {
+                    await Task.Delay(50);
+                }
+            }
+            else
+            {
+                var (took, exitCode) = await cluster[0]!.StopAsync();
+                output.WriteLine($"silo stopped in {took.TotalSeconds:0.0} s (exit {exitCode})");
+            }
+
+            output.WriteLine($"silo gone ({how}) while lease {held.LeaseId} of {held.TaskId} was in hand");
             await cluster.StartSiloAsync(0);
             restarted.SetResult();
 
