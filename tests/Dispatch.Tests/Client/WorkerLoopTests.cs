@@ -15,7 +15,7 @@ public abstract class WorkerLoopTests : ClientTestBase
     public async Task WorkerLoop_WorksEveryTask_HeartbeatingALeaseWhoseHandlerOutlastsItsDeadline()
     {
         await using var kit = await KitAsync();
-        var crew = await kit.CrewAsync(p => p with { LeaseSeconds = 2 });
+        var crew = await kit.CrewAsync(p => p with { LeaseSeconds = 4 });
         await crew.ImportAsync("slow", "a", "b");
         using var stop = new CancellationTokenSource();
         var loop = new DispatchWorkerLoop(crew.Worker, new WorkerLoopOptions { WorkerId = crew.WorkerId, ProjectId = crew.ProjectId, WaitSeconds = 1 });
@@ -24,7 +24,7 @@ public abstract class WorkerLoopTests : ClientTestBase
         {
             if (lease.TaskId == "slow")
             {
-                await Task.Delay(TimeSpan.FromSeconds(5), ct);
+                await Task.Delay(TimeSpan.FromSeconds(9), ct);
             }
 
             return Label(lease);
