@@ -43,21 +43,26 @@ public sealed partial class DispatchWorkerLoop
             return;
         }
 
-        await SubmitAsync(lease, result, state, stopping);
+        // A result in hand is worth the few seconds of a submit even when the loop is being stopped.
+        using var submitting = new CancellationTokenSource(SubmitPatience(state.ExpiresAt));
+        await SubmitAsync(lease, result, state, submitting.Token);
     }
+
+    private static TimeSpan SubmitPatience(DateTimeOffset expiresAt) =>
+        TimeSpan.FromTicks(Math.Clamp((expiresAt - DateTimeOffset.UtcNow).Ticks, TimeSpan.TicksPerSecond * 5, TimeSpan.TicksPerSecond * 60));
 
     /// <summary>
     /// Submits, and on a transient failure submits again while the lease may still be live: the server stores a
     /// submission once whatever is retried, and a retry that answers <c>lease-not-active</c> means an earlier attempt
     /// was stored, which this loop (holding the lease, never releasing it meanwhile) can tell and the plain client cannot.
     /// </summary>
-    private async Task SubmitAsync(Lease lease, JsonElement result, LeaseInHand state, CancellationToken stopping)
+    private async Task SubmitAsync(Lease lease, JsonElement result, LeaseInHand state, CancellationToken giveUp)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var receipt = await _client.SubmitAsync(_options.WorkerId, lease.LeaseId, result, stopping);
+                var receipt = await _client.SubmitAsync(_options.WorkerId, lease.LeaseId, result, giveUp);
                 LogSubmitted(lease.LeaseId, lease.TaskId, receipt.TaskState);
                 return;
             }
@@ -77,16 +82,24 @@ public sealed partial class DispatchWorkerLoop
                 await ReleaseAsync(lease, Truncate(e.Message));
                 return;
             }
-            catch (Exception e) when (Faults.IsTransient(e, stopping))
+            catch (Exception e) when (Faults.IsTransient(e, CancellationToken.None))
             {
-                if (DateTimeOffset.UtcNow > state.ExpiresAt)
+                if (DateTimeOffset.UtcNow > state.ExpiresAt || giveUp.IsCancellationRequested)
                 {
-                    LogLeaseLost(lease.LeaseId, lease.TaskId);
+                    LogSubmitAbandoned(e, lease.LeaseId, lease.TaskId);
                     return;
                 }
 
                 LogCallFailed(e, attempt);
-                await Task.Delay(Backoff(attempt), stopping);
+                try
+                {
+                    await Task.Delay(Backoff(attempt), giveUp);
+                }
+                catch (OperationCanceledException)
+                {
+                    LogSubmitAbandoned(e, lease.LeaseId, lease.TaskId);
+                    return;
+                }
             }
         }
     }

@@ -24,4 +24,7 @@ public sealed partial class DispatchWorkerLoop
 
     [LoggerMessage(7, LogLevel.Warning, "A Dispatch call failed ({Failures} in a row); trying again")]
     private partial void LogCallFailed(Exception exception, int failures);
+
+    [LoggerMessage(8, LogLevel.Warning, "Gave up submitting lease {LeaseId} of task {TaskId}: no answer before its deadline; unless an attempt was stored, the task returns to the crowd when the lease expires")]
+    private partial void LogSubmitAbandoned(Exception exception, string leaseId, string taskId);
 }
