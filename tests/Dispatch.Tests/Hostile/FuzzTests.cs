@@ -346,10 +346,10 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
         new("create project", "leaseSeconds", Kind.Int, 1, 86_400),
         new("create project", "maxAttempts", Kind.Int, 1, 1000),
         new("create project", "priority", Kind.Int, int.MinValue, int.MaxValue),
-        new("create project", "reward", Kind.Number, 0, decimal.MaxValue),
+        new("create project", "reward", Kind.Number, 0, 1_000_000),
         new("create project", "exam.passScore", Kind.Number, 0, 1),
         new("patch project", "priority", Kind.Int, int.MinValue, int.MaxValue),
-        new("patch project", "reward", Kind.Number, 0, decimal.MaxValue),
+        new("patch project", "reward", Kind.Number, 0, 1_000_000),
         new("patch project", "leaseSeconds", Kind.Int, 1, 86_400),
         new("patch project", "maxAttempts", Kind.Int, 1, 1000),
         new("create worker", "maxActiveLeases", Kind.Int, 1, 1000),
@@ -362,7 +362,7 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
     private static readonly string[] BoundaryNumbers =
     [
         "0", "-1", "1", "2", "20", "21", "100", "101", "1000", "1001", "86400", "86401", "2147483647", "-2147483648",
-        "2147483648", "-2147483649", "1e400", "-1e400", "1.5", "0.5", "0.05", "99999999999999999999999999999999",
+        "2147483648", "-2147483649", "1e400", "-1e400", "1.5", "0.5", "0.05", "0.0001", "0.00001", "1000000", "1000000.0001", "99999999999999999999999999999999",
     ];
 
     [GeneratedRegex("^-?[0-9]+$")]
@@ -375,7 +375,9 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
             return IntegerLiteral().IsMatch(literal) && int.TryParse(literal, CultureInfo.InvariantCulture, out var i) && i >= field.Min && i <= field.Max;
         }
 
-        return decimal.TryParse(literal, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !literal.Contains('e', StringComparison.Ordinal) && d >= field.Min && d <= field.Max;
+        // Money (reward) is exact to a ten-thousandth.
+        return decimal.TryParse(literal, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !literal.Contains('e', StringComparison.Ordinal) && d >= field.Min && d <= field.Max
+            && (field.Field != "reward" || decimal.Round(d, 4) == d);
     }
 
     [Fact]
