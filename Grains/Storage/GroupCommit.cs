@@ -126,7 +126,7 @@ public sealed class GroupCommit<TItem, TAnswer> : IAsyncDisposable
         }
         catch (OperationCanceledException e) when (late.IsCancellationRequested)
         {
-            throw new TimeoutException($"Not written: the database did not take the write within {_deadline.TotalSeconds:0.#} s.", e);
+            throw NotWritten(e);
         }
 
         // Reaching here means the transaction committed: only now is any caller answered.
@@ -143,9 +143,12 @@ public sealed class GroupCommit<TItem, TAnswer> : IAsyncDisposable
             return false;
         }
 
-        pending.Answer.TrySetException(new TimeoutException($"Not written: the database did not take the write within {_deadline.TotalSeconds:0.#} s."));
+        pending.Answer.TrySetException(NotWritten(inner: null));
         return true;
     }
+
+    private TimeoutException NotWritten(Exception? inner) =>
+        new($"Not written: the database did not take the write within {_deadline.TotalSeconds:0.#} s.", inner);
 
     private TimeSpan Remaining(long handedIn) => _deadline - _time.GetElapsedTime(handedIn);
 
