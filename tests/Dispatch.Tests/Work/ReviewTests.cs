@@ -11,7 +11,7 @@ namespace Dispatch.Tests.Work;
 /// </summary>
 public abstract class ReviewTests : WorkTestBase
 {
-    private const string Requester = """{"review":{"mode":"requester"}""";
+    private const string RequesterReview = """{"review":{"mode":"requester"}""";
 
     private static string ReviewPath(string projectId, string taskId, string workerId) =>
         $"{TaskPath(projectId, taskId)}/submissions/{Segment(workerId)}/review";
@@ -22,13 +22,20 @@ public abstract class ReviewTests : WorkTestBase
     private static Task<ApiResponse> ReviewAsync(HttpClient client, string projectId, string taskId, string workerId, string verdict, string? comment = null) =>
         client.PostApiAsync(ReviewPath(projectId, taskId, workerId), comment is null ? new { verdict } : new { verdict, comment });
 
+    private static async Task<SseReader> OpenEventsAsync(Requester owner, string projectId)
+    {
+        var (events, refusal) = await SseReader.OpenAsync(owner.Client, $"{ProjectPath(projectId)}/events");
+        Assert.True(events is not null, $"the owner could not open the events of {projectId}: {refusal}");
+        return events;
+    }
+
     private static JsonNode SubmissionOf(JsonNode task, string workerId) =>
         task["submissions"]!.AsArray().Single(s => s!["workerId"]!.GetValue<string>() == workerId)!;
 
     [Fact]
     public async Task Rejection_OffersTheTaskToAnotherWorkerOnly_AndCountsTowardMaxAttempts()
     {
-        var (owner, projectId, _) = await CreateProjectWithTasksAsync(Requester + ""","overlap":1,"maxAttempts":2}""", SmallTasks(1, "t"));
+        var (owner, projectId, _) = await CreateProjectWithTasksAsync(RequesterReview + ""","overlap":1,"maxAttempts":2}""", SmallTasks(1, "t"));
         var w1 = await CreateWorkerAsync();
         var w2 = await CreateWorkerAsync();
         var w3 = await CreateWorkerAsync();
@@ -67,7 +74,7 @@ public abstract class ReviewTests : WorkTestBase
     [Fact]
     public async Task Overlap_CountsPendingAndAccepted_AndCompletesAtOverlapAccepted()
     {
-        var (owner, projectId, _) = await CreateProjectWithTasksAsync(Requester + ""","overlap":2}""", SmallTasks(1, "t"));
+        var (owner, projectId, _) = await CreateProjectWithTasksAsync(RequesterReview + ""","overlap":2}""", SmallTasks(1, "t"));
         var w1 = await CreateWorkerAsync();
         var w2 = await CreateWorkerAsync();
         var w3 = await CreateWorkerAsync();
@@ -100,7 +107,7 @@ public abstract class ReviewTests : WorkTestBase
     [Fact]
     public async Task Verdict_SameAgainChangesNothing_OtherIsNotReviewable_UnknownIsNotFound()
     {
-        var (owner, projectId, _) = await CreateProjectWithTasksAsync(Requester + ""","overlap":2}""", SmallTasks(1, "t"));
+        var (owner, projectId, _) = await CreateProjectWithTasksAsync(RequesterReview + ""","overlap":2}""", SmallTasks(1, "t"));
         var w1 = await CreateWorkerAsync();
         await SubmitOkAsync(w1, await ClaimLeaseAsync(w1, projectId));
 
@@ -126,7 +133,7 @@ public abstract class ReviewTests : WorkTestBase
     [Fact]
     public async Task Listing_ByState_PagesOldestFirst()
     {
-        var (owner, projectId, _) = await CreateProjectWithTasksAsync(Requester + "}", SmallTasks(5, "t"));
+        var (owner, projectId, _) = await CreateProjectWithTasksAsync(RequesterReview + "}", SmallTasks(5, "t"));
         var workers = new List<Worker>();
         foreach (var i in Enumerable.Range(0, 5))
         {
@@ -175,17 +182,15 @@ public abstract class ReviewTests : WorkTestBase
     public async Task Events_TellVerdictsWithTheirAuthor_AndProjectsWithoutReviewGetNone()
     {
         var owner = await CreateRequesterAsync();
-        var reviewed = await CreateProjectAsync(owner.Client, Requester + ""","overlap":1}""");
+        var reviewed = await CreateProjectAsync(owner.Client, RequesterReview + ""","overlap":1}""");
         var plain = await CreateProjectAsync(owner.Client, """{"overlap":1}""");
         await ImportAsync(owner.Client, reviewed, SmallTasks(2, "t"));
         await ImportAsync(owner.Client, plain, SmallTasks(1, "p"));
         var w1 = await CreateWorkerAsync();
         var w2 = await CreateWorkerAsync();
-        var (events, refusal) = await SseReader.OpenAsync(owner.Client, $"{ProjectPath(reviewed)}/events");
-        Assert.True(events is not null, $"the owner could not open its events: {refusal}");
+        var events = await OpenEventsAsync(owner, reviewed);
         await using var _ = events;
-        var (plainEvents, plainRefusal) = await SseReader.OpenAsync(owner.Client, $"{ProjectPath(plain)}/events");
-        Assert.True(plainEvents is not null, $"the owner could not open its events: {plainRefusal}");
+        var plainEvents = await OpenEventsAsync(owner, plain);
         await using var __ = plainEvents;
 
         var a = await ClaimLeaseAsync(w1, reviewed);
@@ -219,8 +224,7 @@ public abstract class ReviewTests : WorkTestBase
             SmallTasks(3, "t"));
         var worker = await CreateWorkerAsync();
         (await Admin.PutApiAsync(CertificationPath(worker.Id, skill), new { level = 1 })).Is(HttpStatusCode.OK);
-        var (events, refusal) = await SseReader.OpenAsync(owner.Client, $"{ProjectPath(projectId)}/events");
-        Assert.True(events is not null, $"the owner could not open its events: {refusal}");
+        var events = await OpenEventsAsync(owner, projectId);
         await using var _ = events;
 
         var first = await ClaimLeaseAsync(worker, projectId);
@@ -298,8 +302,7 @@ public abstract class ReviewTests : WorkTestBase
     {
         var (owner, projectId, _) = await CreateProjectWithTasksAsync("""{"review":{"mode":"requester","autoAcceptSeconds":2}}""", SmallTasks(2, "t"));
         var w1 = await CreateWorkerAsync();
-        var (events, refusal) = await SseReader.OpenAsync(owner.Client, $"{ProjectPath(projectId)}/events");
-        Assert.True(events is not null, $"the owner could not open its events: {refusal}");
+        var events = await OpenEventsAsync(owner, projectId);
         await using var _ = events;
 
         var lease = await ClaimLeaseAsync(w1, projectId);
