@@ -210,7 +210,7 @@ public abstract class ReviewTests : WorkTestBase
         await SubmitOkAsync(w1, plainLease);
         await plainEvents.WaitForEventAsync("task.completed", plainLease.TaskId);
         await Task.Delay(300);
-        Assert.DoesNotContain(plainEvents.Frames, f => f.Event.StartsWith("submission.", StringComparison.Ordinal));
+        Assert.DoesNotContain(plainEvents.Frames, f => f.Event?.StartsWith("submission.", StringComparison.Ordinal) == true);
         Assert.Equal("accepted", StateOf(SubmissionOf(await GetTaskAsync(owner.Client, plain, plainLease.TaskId), w1.Id)));
         Assert.Null(SubmissionOf(await GetTaskAsync(owner.Client, plain, plainLease.TaskId), w1.Id)["review"]);
     }
