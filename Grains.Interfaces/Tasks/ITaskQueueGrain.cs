@@ -32,7 +32,7 @@ public sealed record ShardClaim([property: Id(0)] LeaseGrant? Grant, [property: 
 /// Each shard also counts its tasks, and the project view sums the shards.
 /// </summary>
 [Alias("Dispatch.ITaskQueueGrain")]
-public interface ITaskQueueGrain : IGrainWithStringKey, IRemindable
+public interface ITaskQueueGrain : IGrainWithStringKey
 {
     /// <summary>Where the first task this worker may take stands in claim order, and whether any task is free at all.</summary>
     [Alias("Peek")]

@@ -24,7 +24,7 @@ namespace Dispatch.Grains.Tasks;
 /// for it; no task or submission is kept active while it waits.
 /// </remarks>
 [Reentrant]
-public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projects, TimeProvider time, ILogger<TaskQueueGrain> logger) : Grain, ITaskQueueGrain
+public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projects, TimeProvider time, ILogger<TaskQueueGrain> logger) : Grain, ITaskQueueGrain, IRemindable
 {
     /// <summary>How many tasks one claim tries before it gives up on this shard (each refusal is a race lost).</summary>
     private const int MaxTriesPerClaim = 16;

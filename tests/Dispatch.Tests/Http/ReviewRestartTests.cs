@@ -28,8 +28,8 @@ public sealed class ReviewRestartTests(PostgresServer postgres)
         {
             using var admin = first.CreateAdminClient();
             var token = (await admin.PostApiAsync("/v1/workers", new { id = workerId })).Is(HttpStatusCode.Created)["token"]!.GetValue<string>();
-            (await admin.PostApiAsync("/v1/projects", JsonNode.Parse($$"""
-                {"id":"{{projectId}}","review":{"mode":"requester","autoAcceptSeconds":{{AutoAcceptSeconds}}}}
+            (await admin.PostApiAsync("/v1/projects", JsonNode.Parse($$$"""
+                {"id":"{{{projectId}}}","review":{"mode":"requester","autoAcceptSeconds":{{{AutoAcceptSeconds}}}}}
                 """))).Is(HttpStatusCode.Created);
             (await admin.PostApiAsync($"/v1/projects/{projectId}/tasks", """{"tasks":[{"id":"t","payload":1}]}""")).Is(HttpStatusCode.OK);
             using var worker = first.CreateClient(token);

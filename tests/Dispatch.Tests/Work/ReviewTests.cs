@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Dispatch.Tests.Http;
 using Dispatch.Tests.Infrastructure;
 
 namespace Dispatch.Tests.Work;
@@ -220,7 +221,7 @@ public abstract class ReviewTests : WorkTestBase
     {
         var skill = NewId("skill");
         var (owner, projectId, _) = await CreateProjectWithTasksAsync(
-            $$"""{"review":{"mode":"requester"},"requirements":[{"skill":"{{skill}}","minLevel":1}],"quality":{"minGolden":2,"minAccuracy":0,"minAcceptance":0.6}}""",
+            $$$"""{"review":{"mode":"requester"},"requirements":[{"skill":"{{{skill}}}","minLevel":1}],"quality":{"minGolden":2,"minAccuracy":0,"minAcceptance":0.6}}""",
             SmallTasks(3, "t"));
         var worker = await CreateWorkerAsync();
         (await Admin.PutApiAsync(CertificationPath(worker.Id, skill), new { level = 1 })).Is(HttpStatusCode.OK);
