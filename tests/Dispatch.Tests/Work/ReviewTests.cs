@@ -73,6 +73,25 @@ public abstract class ReviewTests : WorkTestBase
     }
 
     [Fact]
+    public async Task Rejection_WakesAClaimWaitingForWork()
+    {
+        var (owner, projectId, _) = await CreateProjectWithTasksAsync(RequesterReview + ""","overlap":1}""", SmallTasks(1, "t"));
+        var w1 = await CreateWorkerAsync();
+        var w2 = await CreateWorkerAsync();
+        await SubmitOkAsync(w1, await ClaimLeaseAsync(w1, projectId));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var waiting = ClaimAsync(w2, projectId, waitSeconds: 15);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(waiting.IsCompleted, "the claim answered while the only slot was held by a pending submission");
+        (await ReviewAsync(owner.Client, projectId, "t-0", w1.Id, "reject")).Is(HttpStatusCode.OK);
+
+        var lease = ToLease(await waiting, projectId);
+        Assert.Equal("t-0", lease.TaskId);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the waiting claim was answered only after {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task Overlap_CountsPendingAndAccepted_AndCompletesAtOverlapAccepted()
     {
         var (owner, projectId, _) = await CreateProjectWithTasksAsync(RequesterReview + ""","overlap":2}""", SmallTasks(1, "t"));
