@@ -53,6 +53,32 @@ public sealed partial class DispatchClient
     public Task<Page<CompletedTask>> ListResultsAsync(string projectId, string? after = null, int? limit = null, CancellationToken cancellationToken = default) =>
         GetAsync($"v1/projects/{Escape(projectId)}/results{Query(("after", after), ("limit", Number(limit)))}", Json.PageCompletedTask, cancellationToken);
 
+    /// <summary><c>GET /v1/projects/{projectId}/submissions</c>: one page of submissions in <paramref name="state"/>, oldest first.</summary>
+    /// <param name="state">Default: pending.</param>
+    /// <param name="limit">1..1000. Default: 100.</param>
+    public Task<Page<ReviewedSubmission>> ListSubmissionsAsync(
+        string projectId, SubmissionState? state = null, string? after = null, int? limit = null, CancellationToken cancellationToken = default) =>
+        GetAsync($"v1/projects/{Escape(projectId)}/submissions{Query(("state", StateName(state)), ("after", after), ("limit", Number(limit)))}", Json.PageReviewedSubmission, cancellationToken);
+
+    /// <summary>
+    /// <c>POST /v1/projects/{projectId}/tasks/{taskId}/submissions/{workerId}/review</c>. Retried safely: the verdict a
+    /// submission already has answers it unchanged; the other one throws <c>not-reviewable</c>.
+    /// </summary>
+    public async Task<ReviewedSubmission> ReviewSubmissionAsync(
+        string projectId, string taskId, string workerId, ReviewVerdict verdict, string? comment = null, CancellationToken cancellationToken = default) =>
+        (await SendAsync(
+            HttpMethod.Post, $"v1/projects/{Escape(projectId)}/tasks/{Escape(taskId)}/submissions/{Escape(workerId)}/review",
+            new VerdictBody(verdict, comment), Json.VerdictBody, Replay.Safe, Json.ReviewedSubmission, cancellationToken))!;
+
+    private static string? StateName(SubmissionState? state) => state switch
+    {
+        null => null,
+        SubmissionState.Pending => "pending",
+        SubmissionState.Accepted => "accepted",
+        SubmissionState.Rejected => "rejected",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Not a submission state."),
+    };
+
     private static string? StateName(TaskState? state) => state switch
     {
         null => null,

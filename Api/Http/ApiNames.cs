@@ -31,6 +31,35 @@ public static class ApiNames
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
+    public static string Of(SubmissionState state) => state switch
+    {
+        SubmissionState.Pending => "pending",
+        SubmissionState.Accepted => "accepted",
+        SubmissionState.Rejected => "rejected",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
+
+    public static string Of(ReviewVerdict verdict) => verdict == ReviewVerdict.Accept ? "accept" : "reject";
+
+    public static string Of(ReviewerKind by) => ReviewerNames.Of(by);
+
+    public static string Of(ReviewMode mode) => mode == ReviewMode.Requester ? "requester" : "crowd";
+
+    public static SubmissionState? ParseSubmissionState(string? name) => name switch
+    {
+        "pending" => SubmissionState.Pending,
+        "accepted" => SubmissionState.Accepted,
+        "rejected" => SubmissionState.Rejected,
+        _ => null,
+    };
+
+    public static ReviewVerdict? ParseVerdict(string? name) => name switch
+    {
+        "accept" => ReviewVerdict.Accept,
+        "reject" => ReviewVerdict.Reject,
+        _ => null,
+    };
+
     public static ProjectStatus? ParseProjectStatus(string? name) => name switch
     {
         "open" => ProjectStatus.Open,

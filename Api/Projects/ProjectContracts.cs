@@ -9,7 +9,21 @@ namespace Dispatch.Api.Projects;
 
 public sealed record RequirementDto(string? Skill, [property: Range(1, 100)] int? MinLevel);
 
-public sealed record QualityDto([property: Range(1, 1_000_000)] int? MinGolden, [property: Range(0.0, 1.0)] double? MinAccuracy);
+public sealed record QualityDto(
+    [property: Range(1, 1_000_000)] int? MinGolden,
+    [property: Range(0.0, 1.0)] double? MinAccuracy,
+    [property: Range(0.0, 1.0), Description("Suspends a certification once the share of reviewed submissions accepted falls below it. Default: none."),
+        JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? MinAcceptance = null);
+
+public sealed record ReviewDto(
+    [property: Description("requester: the owner (or admin) gives each verdict. crowd is not served yet.")] string? Mode,
+    [property: Range(1, 2_592_000), Description("A submission still pending this long is accepted. Default: 259200 (3 days).")] int? AutoAcceptSeconds = null,
+    [property: Description("Crowd mode: who may review. Default: the project's own requirements.")] List<RequirementDto?>? Requirements = null,
+    [property: Range(0, 1_000_000), Description("Crowd mode: paid per review, at most 4 decimal places. Default: 0.")] decimal? Reward = null)
+{
+    public static ReviewDto From(ReviewRule review) => new(
+        ApiNames.Of(review.Mode), review.AutoAcceptSeconds, [.. review.Requirements.Select(r => new RequirementDto(r.Skill, r.MinLevel))], review.Reward);
+}
 
 public sealed record ExamDto(string? Skill, [property: Range(1, 100)] int? Level, [property: Range(0.0, 1.0)] double? PassScore);
 
@@ -25,14 +39,16 @@ public sealed record CreateProjectRequest(
     [property: Range(0, 1_000_000), Description("Credited to the worker per submission, at most 4 decimal places. Default: 0.")] decimal? Reward = null,
     [property: Description("Higher first when claims are routed across projects. Default: 0.")] int? Priority = null,
     QualityDto? Quality = null,
-    ExamDto? Exam = null);
+    ExamDto? Exam = null,
+    [property: Description("Review of submissions before they are accepted. Default: none (accepted when stored).")] ReviewDto? Review = null);
 
 public sealed record PatchProjectRequest(
     [property: Description("open, paused or closed; closed is final.")] string? Status = null,
     int? Priority = null,
     [property: Range(0, 1_000_000)] decimal? Reward = null,
     [property: Range(1, 86_400)] int? LeaseSeconds = null,
-    [property: Range(1, 1000)] int? MaxAttempts = null);
+    [property: Range(1, 1000)] int? MaxAttempts = null,
+    [property: Description("Sets or changes the review; submissions already stored keep their state.")] ReviewDto? Review = null);
 
 public sealed record CountsResponse(long Total, long Open, long Completed, long DeadLettered, long ActiveLeases, long Submissions);
 
@@ -49,6 +65,7 @@ public sealed record ProjectResponse(
     int Priority,
     QualityDto? Quality,
     ExamDto? Exam,
+    ReviewDto? Review,
     string Status,
     CountsResponse Counts,
     DateTime CreatedAt)
@@ -68,8 +85,9 @@ public sealed record ProjectResponse(
             s.MaxAttempts,
             s.Reward,
             s.Priority,
-            s.Quality is { } q ? new QualityDto(q.MinGolden, q.MinAccuracy) : null,
+            s.Quality is { } q ? new QualityDto(q.MinGolden, q.MinAccuracy, q.MinAcceptance) : null,
             s.Exam is { } e ? new ExamDto(e.Skill, e.Level, e.PassScore) : null,
+            s.Review is { } r ? ReviewDto.From(r) : null,
             ApiNames.Of(view.Status),
             new CountsResponse(c.Total, c.Open, c.Completed, c.DeadLettered, c.ActiveLeases, c.Submissions),
             view.CreatedAt.UtcDateTime);
@@ -90,13 +108,31 @@ public sealed record ImportResponse(int Created, int Existing, IReadOnlyList<str
 
 public sealed record TaskLeaseResponse(string LeaseId, string WorkerId, string State, DateTime LeasedAt, DateTime ExpiresAt);
 
+/// <param name="State">pending, accepted or rejected.</param>
+/// <param name="Review">The verdict; null while pending and in a project without review.</param>
 public sealed record SubmissionResponse(
     string WorkerId,
     JsonElement Result,
     DateTime SubmittedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Correct = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Correct,
+    string State,
+    ReviewResponse? Review)
 {
-    public static SubmissionResponse From(SubmissionView s) => new(s.WorkerId, Json.Parse(s.ResultJson), s.SubmittedAt.UtcDateTime, s.Correct);
+    public static SubmissionResponse From(SubmissionView s) =>
+        new(s.WorkerId, Json.Parse(s.ResultJson), s.SubmittedAt.UtcDateTime, s.Correct, ApiNames.Of(s.State), ReviewResponse.From(s.Review));
+}
+
+/// <param name="By">requester, crowd, auto or admin.</param>
+public sealed record ReviewResponse(
+    string Verdict,
+    string By,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ReviewerId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Comment,
+    DateTime At)
+{
+    public static ReviewResponse? From(ReviewView? review) => review is null
+        ? null
+        : new(ApiNames.Of(review.Verdict), ApiNames.Of(review.By), review.ReviewerId, review.Comment, review.At.UtcDateTime);
 }
 
 public sealed record TaskResponse(

@@ -9,6 +9,8 @@ public static class ProjectRequestMapping
     public const int DefaultOverlap = 1;
     public const int DefaultLeaseSeconds = 300;
     public const int DefaultMaxAttempts = 10;
+    public const int DefaultAutoAcceptSeconds = 259_200;
+    public const int MaxAutoAcceptSeconds = 2_592_000;
 
     public static ProjectSettings? ToSettings(CreateProjectRequest request, DispatchApiOptions options, Validator validator)
     {
@@ -19,35 +21,15 @@ public static class ProjectRequestMapping
         validator.Range("overlap", request.Overlap, 1, 100);
         CheckCommon(validator, request.LeaseSeconds, request.MaxAttempts, request.Reward);
 
-        var requirements = ImmutableArray.CreateBuilder<SkillRequirement>();
-        var requirementList = request.Requirements ?? [];
-        for (var i = 0; i < requirementList.Count; i++)
-        {
-            var requirement = requirementList[i];
-            var field = $"requirements[{i}]";
-            if (requirement is null)
-            {
-                validator.Add(field, "Must be an object {skill, minLevel}.");
-                continue;
-            }
-
-            validator.Id($"{field}.skill", requirement.Skill);
-            validator.Required($"{field}.minLevel", requirement.MinLevel);
-            validator.Range($"{field}.minLevel", requirement.MinLevel, 1, 100);
-            if (requirement.Skill is not null && requirements.Any(r => r.Skill == requirement.Skill))
-            {
-                validator.Add($"{field}.skill", "Each skill may be required once.");
-            }
-
-            requirements.Add(new SkillRequirement(requirement.Skill ?? "", requirement.MinLevel ?? 0));
-        }
-
+        var requirements = ToRequirements(validator, "requirements", request.Requirements);
+        var review = request.Review is { } reviewRequest ? ToReview(reviewRequest, validator) : null;
         if (request.Quality is { } quality)
         {
             validator.Required("quality.minGolden", quality.MinGolden);
             validator.Range("quality.minGolden", quality.MinGolden, 1, 1_000_000);
             validator.Required("quality.minAccuracy", quality.MinAccuracy);
             validator.Range("quality.minAccuracy", quality.MinAccuracy, 0.0, 1.0);
+            validator.Range("quality.minAcceptance", quality.MinAcceptance, 0.0, 1.0);
         }
 
         if (request.Exam is { } exam)
@@ -68,14 +50,76 @@ public static class ProjectRequestMapping
             string.IsNullOrWhiteSpace(request.Name) ? request.Id! : request.Name,
             request.Instructions,
             request.LabelConfig,
-            requirements.ToImmutable(),
+            requirements,
             request.Overlap ?? DefaultOverlap,
             request.LeaseSeconds ?? DefaultLeaseSeconds,
             request.MaxAttempts ?? DefaultMaxAttempts,
             request.Reward ?? 0m,
             request.Priority ?? 0,
-            request.Quality is { } q ? new QualityRule(q.MinGolden!.Value, q.MinAccuracy!.Value) : null,
-            request.Exam is { } e ? new ExamRule(e.Skill!, e.Level!.Value, e.PassScore!.Value) : null);
+            request.Quality is { } q ? new QualityRule(q.MinGolden!.Value, q.MinAccuracy!.Value, q.MinAcceptance) : null,
+            request.Exam is { } e ? new ExamRule(e.Skill!, e.Level!.Value, e.PassScore!.Value) : null,
+            review);
+    }
+
+    private static ImmutableArray<SkillRequirement> ToRequirements(Validator validator, string name, List<RequirementDto?>? list)
+    {
+        var requirements = ImmutableArray.CreateBuilder<SkillRequirement>();
+        list ??= [];
+        for (var i = 0; i < list.Count; i++)
+        {
+            var requirement = list[i];
+            var field = $"{name}[{i}]";
+            if (requirement is null)
+            {
+                validator.Add(field, "Must be an object {skill, minLevel}.");
+                continue;
+            }
+
+            validator.Id($"{field}.skill", requirement.Skill);
+            validator.Required($"{field}.minLevel", requirement.MinLevel);
+            validator.Range($"{field}.minLevel", requirement.MinLevel, 1, 100);
+            if (requirement.Skill is not null && requirements.Any(r => r.Skill == requirement.Skill))
+            {
+                validator.Add($"{field}.skill", "Each skill may be required once.");
+            }
+
+            requirements.Add(new SkillRequirement(requirement.Skill ?? "", requirement.MinLevel ?? 0));
+        }
+
+        return requirements.ToImmutable();
+    }
+
+    /// <summary>
+    /// The review setting with its defaults. Crowd review (review items served through the claim call) is not served
+    /// yet, so asking for it is refused rather than stored and left undone.
+    /// </summary>
+    private static ReviewRule? ToReview(ReviewDto review, Validator validator)
+    {
+        ReviewMode? mode = review.Mode switch
+        {
+            "requester" => ReviewMode.Requester,
+            "crowd" => ReviewMode.Crowd,
+            _ => null,
+        };
+        if (review.Mode is null)
+        {
+            validator.Add("review.mode", "Required: requester.");
+        }
+        else if (mode is null)
+        {
+            validator.Add("review.mode", "Must be requester or crowd.");
+        }
+        else if (mode == ReviewMode.Crowd)
+        {
+            validator.Add("review.mode", "Crowd review is not served yet; use requester.");
+        }
+
+        validator.Range("review.autoAcceptSeconds", review.AutoAcceptSeconds, 1, MaxAutoAcceptSeconds);
+        Money(validator, "review.reward", review.Reward);
+        var requirements = ToRequirements(validator, "review.requirements", review.Requirements);
+        return mode is { } chosen
+            ? new ReviewRule(chosen, review.AutoAcceptSeconds ?? DefaultAutoAcceptSeconds, requirements, review.Reward ?? 0m)
+            : null;
     }
 
     public static ProjectPatch? ToPatch(PatchProjectRequest request, Validator validator)
@@ -91,7 +135,8 @@ public static class ProjectRequestMapping
         }
 
         CheckCommon(validator, request.LeaseSeconds, request.MaxAttempts, request.Reward);
-        return validator.IsValid ? new ProjectPatch(status, request.Priority, request.Reward, request.LeaseSeconds, request.MaxAttempts) : null;
+        var review = request.Review is { } reviewRequest ? ToReview(reviewRequest, validator) : null;
+        return validator.IsValid ? new ProjectPatch(status, request.Priority, request.Reward, request.LeaseSeconds, request.MaxAttempts, review) : null;
     }
 
     private static void CheckCommon(Validator validator, int? leaseSeconds, int? maxAttempts, decimal? reward)

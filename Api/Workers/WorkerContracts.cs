@@ -18,7 +18,9 @@ public sealed record BlockRequest(string? Reason = null);
 
 public sealed record CertificationResponse(string Skill, int Level, string Source, DateTime GrantedAt, bool Suspended);
 
-public sealed record WorkerStatsResponse(long Submitted, long GoldenSeen, long GoldenCorrect, double? Accuracy);
+/// <param name="Accepted">Accepted submissions, those of projects without review included.</param>
+/// <param name="Rejected">Submissions rejected by a review.</param>
+public sealed record WorkerStatsResponse(long Submitted, long GoldenSeen, long GoldenCorrect, double? Accuracy, long Accepted, long Rejected);
 
 public sealed record EarningsResponse(decimal Total);
 
@@ -39,6 +41,6 @@ public sealed record WorkerResponse(
         view.Blocked,
         [.. view.Certifications.Select(c => new CertificationResponse(c.Skill, c.Level, c.Source == CertificationSource.Exam ? "exam" : "admin", c.GrantedAt.UtcDateTime, c.Suspended))],
         view.ActiveLeases,
-        new WorkerStatsResponse(view.Stats.Submitted, view.Stats.GoldenSeen, view.Stats.GoldenCorrect, view.Stats.Accuracy),
+        new WorkerStatsResponse(view.Stats.Submitted, view.Stats.GoldenSeen, view.Stats.GoldenCorrect, view.Stats.Accuracy, view.Stats.Accepted, view.Stats.Rejected),
         new EarningsResponse(view.EarningsTotal));
 }

@@ -26,7 +26,8 @@ public enum CertificationSource
 public sealed record Certification(string Skill, int Level, CertificationSource Source, DateTimeOffset GrantedAt, bool Suspended);
 
 /// <param name="Accuracy">Share of golden tasks answered correctly; null before any golden answer.</param>
-public sealed record WorkerStats(long Submitted, long GoldenSeen, long GoldenCorrect, double? Accuracy);
+/// <param name="Accepted">Accepted submissions, those of projects without review included.</param>
+public sealed record WorkerStats(long Submitted, long GoldenSeen, long GoldenCorrect, double? Accuracy, long Accepted = 0, long Rejected = 0);
 
 public sealed record WorkerEarnings(decimal Total);
 

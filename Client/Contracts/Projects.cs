@@ -50,6 +50,9 @@ public sealed record NewProject(string Id)
     public QualityRule? Quality { get; init; }
 
     public ExamRule? Exam { get; init; }
+
+    /// <summary>Submissions wait for a verdict. Default: none (accepted when stored).</summary>
+    public ReviewRule? Review { get; init; }
 }
 
 /// <summary>The settings a <c>PATCH</c> may change; null ones stay as they are. Closed is final.</summary>
@@ -64,6 +67,9 @@ public sealed record ProjectChanges
     public int? LeaseSeconds { get; init; }
 
     public int? MaxAttempts { get; init; }
+
+    /// <summary>Replaces the project's review setting.</summary>
+    public ReviewRule? Review { get; init; }
 }
 
 /// <summary><c>Total = Open + Completed + DeadLettered</c> at all times.</summary>

@@ -37,7 +37,8 @@ public sealed record ImportResult(int Created, int Existing, IReadOnlyList<strin
 public sealed record TaskLease(string LeaseId, string WorkerId, LeaseState State, DateTimeOffset LeasedAt, DateTimeOffset ExpiresAt);
 
 /// <param name="Correct">For golden tasks: whether the result equals the golden answer.</param>
-public sealed record Submission(string WorkerId, JsonElement Result, DateTimeOffset SubmittedAt, bool? Correct);
+/// <param name="Review">The verdict; null while pending and in a project without review.</param>
+public sealed record Submission(string WorkerId, JsonElement Result, DateTimeOffset SubmittedAt, bool? Correct, SubmissionState State = SubmissionState.Accepted, Review? Review = null);
 
 public sealed record TaskView(
     string Id,

@@ -33,6 +33,8 @@ public static class EventTypes
     public const string TaskRetried = "task.retried";
     public const string WorkerCertified = "worker.certified";
     public const string WorkerSuspended = "worker.suspended";
+    public const string SubmissionAccepted = "submission.accepted";
+    public const string SubmissionRejected = "submission.rejected";
 }
 
 /// <summary>Where events travel: one Orleans stream per project, and one stream of work signals.</summary>

@@ -37,6 +37,10 @@ public interface IProjectGrain : IGrainWithStringKey
     [Alias("ListTasks"), ReadOnly]
     Task<ImmutableArray<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit);
 
+    /// <summary>The project's submissions in <paramref name="state"/>, oldest first, after <paramref name="after"/>.</summary>
+    [Alias("ListSubmissions"), ReadOnly]
+    Task<ImmutableArray<ProjectSubmission>> ListSubmissionsAsync(SubmissionState state, SubmissionCursor? after, int limit);
+
     /// <summary>Completed tasks in completion order after the cursor (0 for the start).</summary>
     [Alias("ListResults"), ReadOnly]
     Task<ImmutableArray<CompletedTask>> ListResultsAsync(long afterCursor, int limit);

@@ -8,11 +8,39 @@ public sealed record SkillRequirement(
     [property: Id(0)] string Skill,
     [property: Id(1)] int MinLevel);
 
-/// <summary>Suspends a certification once a worker's golden accuracy falls below <see cref="MinAccuracy"/>.</summary>
+/// <summary>
+/// Suspends a certification once a worker's golden accuracy falls below <see cref="MinAccuracy"/>, or (when set) the
+/// share of its reviewed submissions that were accepted falls below <see cref="MinAcceptance"/>; either only after
+/// <see cref="MinGolden"/> golden answers or reviewed submissions.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Dispatch.QualityRule")]
 public sealed record QualityRule(
     [property: Id(0)] int MinGolden,
-    [property: Id(1)] double MinAccuracy);
+    [property: Id(1)] double MinAccuracy,
+    [property: Id(2)] double? MinAcceptance = null);
+
+/// <summary>Who reviews a project's submissions. Stored; values never change.</summary>
+public enum ReviewMode
+{
+    Requester = 0,
+    Crowd = 1,
+}
+
+/// <summary>
+/// A project's review: submissions are stored pending until a verdict, and accepted by themselves
+/// <see cref="AutoAcceptSeconds"/> after they were stored.
+/// </summary>
+/// <param name="Requirements">Crowd mode: who may review (empty: the project's own requirements).</param>
+/// <param name="Reward">Crowd mode: paid per review.</param>
+[GenerateSerializer, Immutable, Alias("Dispatch.ReviewRule")]
+public sealed record ReviewRule(
+    [property: Id(0)] ReviewMode Mode,
+    [property: Id(1)] int AutoAcceptSeconds,
+    [property: Id(2)] ImmutableArray<SkillRequirement> Requirements,
+    [property: Id(3)] decimal Reward)
+{
+    public TimeSpan AutoAcceptAfter => TimeSpan.FromSeconds(AutoAcceptSeconds);
+}
 
 /// <summary>A qualification exam granting <see cref="Skill"/> at <see cref="Level"/> at or above <see cref="PassScore"/>.</summary>
 [GenerateSerializer, Immutable, Alias("Dispatch.ExamRule")]
@@ -34,4 +62,5 @@ public sealed record ProjectSettings(
     [property: Id(7)] decimal Reward,
     [property: Id(8)] int Priority,
     [property: Id(9)] QualityRule? Quality,
-    [property: Id(10)] ExamRule? Exam);
+    [property: Id(10)] ExamRule? Exam,
+    [property: Id(11)] ReviewRule? Review = null);

@@ -46,7 +46,8 @@ public sealed record ProjectPatch(
     [property: Id(1)] int? Priority,
     [property: Id(2)] decimal? Reward,
     [property: Id(3)] int? LeaseSeconds,
-    [property: Id(4)] int? MaxAttempts);
+    [property: Id(4)] int? MaxAttempts,
+    [property: Id(5)] ReviewRule? Review = null);
 
 /// <summary>A project without its counts: cheap to fetch, and what claims and access checks need.</summary>
 /// <param name="OwnerRequesterId">The owning requester, or null for a project created by the admin.</param>

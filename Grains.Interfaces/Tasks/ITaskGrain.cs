@@ -35,6 +35,17 @@ public interface ITaskGrain : IGrainWithStringKey
     Task<Result<TaskView>> RetryAsync();
 
     /// <summary>
+    /// Gives the verdict on the worker's submission. The same verdict again answers the submission unchanged; the
+    /// other verdict on a decided submission is <see cref="ErrorKind.NotReviewable"/>.
+    /// </summary>
+    [Alias("Review")]
+    Task<Result<SubmissionView>> ReviewAsync(string workerId, ReviewVerdict verdict, ReviewerKind by, string? comment);
+
+    /// <summary>Accepts the submissions pending longer than the project's <c>autoAcceptSeconds</c>, and tells the shard.</summary>
+    [Alias("AutoAccept")]
+    Task AutoAcceptAsync();
+
+    /// <summary>
     /// Activates the task so that leases overdue in storage expire (after a restart or a lost silo), and tells the
     /// task's shard what the task looks like now.
     /// </summary>

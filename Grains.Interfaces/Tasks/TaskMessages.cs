@@ -19,6 +19,39 @@ public enum LeaseState
     Released = 3,
 }
 
+/// <summary>A submission's review state. Stored; values never change.</summary>
+public enum SubmissionState
+{
+    Pending = 0,
+    Accepted = 1,
+    Rejected = 2,
+}
+
+/// <summary>A review's verdict.</summary>
+public enum ReviewVerdict
+{
+    Accept = 0,
+    Reject = 1,
+}
+
+/// <summary>Who gave a verdict. Stored; values never change.</summary>
+public enum ReviewerKind
+{
+    Requester = 0,
+    Crowd = 1,
+    Auto = 2,
+    Admin = 3,
+}
+
+/// <summary>The verdict on a submission: accepted or rejected, by whom, when.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.ReviewView")]
+public sealed record ReviewView(
+    [property: Id(0)] ReviewVerdict Verdict,
+    [property: Id(1)] ReviewerKind By,
+    [property: Id(2)] string? ReviewerId,
+    [property: Id(3)] string? Comment,
+    [property: Id(4)] DateTimeOffset At);
+
 /// <summary>A task to import. <see cref="Id"/> is set by the project grain when the caller left it out.</summary>
 [GenerateSerializer, Immutable, Alias("Dispatch.NewTask")]
 public sealed record NewTask(
@@ -46,7 +79,23 @@ public sealed record SubmissionView(
     [property: Id(0)] string WorkerId,
     [property: Id(1)] string ResultJson,
     [property: Id(2)] DateTimeOffset SubmittedAt,
-    [property: Id(3)] bool? Correct);
+    [property: Id(3)] bool? Correct,
+    [property: Id(4)] SubmissionState State,
+    [property: Id(5)] ReviewView? Review);
+
+/// <summary>A submission of a project for the review listing; <see cref="Cursor"/> continues the listing after it.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.ProjectSubmission")]
+public sealed record ProjectSubmission(
+    [property: Id(0)] string TaskId,
+    [property: Id(1)] SubmissionView Submission,
+    [property: Id(2)] SubmissionCursor Cursor);
+
+/// <summary>A place in a project's submissions, oldest first: submission time, then task id, then worker id.</summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.SubmissionCursor")]
+public sealed record SubmissionCursor(
+    [property: Id(0)] DateTimeOffset SubmittedAt,
+    [property: Id(1)] string TaskId,
+    [property: Id(2)] string WorkerId);
 
 [GenerateSerializer, Immutable, Alias("Dispatch.TaskView")]
 public sealed record TaskView(

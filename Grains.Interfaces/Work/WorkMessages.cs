@@ -22,7 +22,8 @@ public sealed record SubmitReceipt(
     [property: Id(1)] TaskState TaskState,
     [property: Id(2)] bool? Correct,
     [property: Id(3)] decimal Reward,
-    [property: Id(4)] string ProjectId);
+    [property: Id(4)] string ProjectId,
+    [property: Id(5)] SubmissionState SubmissionState = SubmissionState.Accepted);
 
 [GenerateSerializer, Immutable, Alias("Dispatch.HeartbeatReceipt")]
 public sealed record HeartbeatReceipt(
@@ -33,6 +34,8 @@ public sealed record HeartbeatReceipt(
 /// What a queue shard needs to know of one task, as of <see cref="Version"/> (the stored version, so a stale
 /// snapshot arriving late never overwrites a newer one).
 /// </summary>
+/// <param name="Submissions">Every submission ever stored, whatever its review state (the project's count).</param>
+/// <param name="PendingSince">When the oldest submission still pending review was stored; null when none is.</param>
 [GenerateSerializer, Immutable, Alias("Dispatch.TaskSnapshot")]
 public sealed record TaskSnapshot(
     [property: Id(0)] string TaskId,
@@ -44,7 +47,8 @@ public sealed record TaskSnapshot(
     [property: Id(6)] int Submissions,
     [property: Id(7)] int FreeSlots,
     [property: Id(8)] ImmutableArray<string> Workers,
-    [property: Id(9)] DateTimeOffset? NextExpiry);
+    [property: Id(9)] DateTimeOffset? NextExpiry,
+    [property: Id(10)] DateTimeOffset? PendingSince = null);
 
 /// <summary>
 /// A task that was never leased, as its queue shard read it from storage with a page of others: enough for the task

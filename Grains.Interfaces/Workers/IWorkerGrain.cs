@@ -54,6 +54,13 @@ public interface IWorkerGrain : IGrainWithStringKey
     [Alias("Release")]
     Task<Result<bool>> ReleaseAsync(string leaseId, string? reason);
 
+    /// <summary>
+    /// Told by a task when a verdict was stored on one of this worker's submissions of <paramref name="projectId"/>:
+    /// the worker reads its totals again and applies the project's quality rule.
+    /// </summary>
+    [Alias("SubmissionReviewed")]
+    Task SubmissionReviewedAsync(string projectId);
+
     /// <summary>Told by a task when one of this worker's leases ended without the worker (expiry, dead letter).</summary>
     [Alias("LeaseEnded"), AlwaysInterleave]
     Task LeaseEndedAsync(string leaseId);

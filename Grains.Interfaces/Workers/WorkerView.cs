@@ -21,7 +21,9 @@ public sealed record Certification(
 public sealed record WorkerStats(
     [property: Id(0)] long Submitted,
     [property: Id(1)] long GoldenSeen,
-    [property: Id(2)] long GoldenCorrect)
+    [property: Id(2)] long GoldenCorrect,
+    [property: Id(3)] long Accepted = 0,
+    [property: Id(4)] long Rejected = 0)
 {
     public static readonly WorkerStats Empty = new(0, 0, 0);
 

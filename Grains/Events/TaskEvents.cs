@@ -30,6 +30,13 @@ public static class TaskEvents
             }
         }
 
+        // Only a review decides a submission: a project without one stores its submissions accepted and adds no event.
+        if (change.DecidedSubmission is { Review: { } review } decided)
+        {
+            var type = decided.State == SubmissionState.Accepted ? EventTypes.SubmissionAccepted : EventTypes.SubmissionRejected;
+            yield return new DispatchEvent(type, projectId, taskId, decided.WorkerId, decided.LeaseId, at, $$"""{"by":"{{ReviewerNames.Of(review.By)}}"}""");
+        }
+
         if (change.Completes)
         {
             yield return new DispatchEvent(EventTypes.TaskCompleted, projectId, taskId, null, null, at, null);
@@ -46,8 +53,10 @@ public static class TaskEvents
         }
     }
 
-    /// <summary>True when the change gave a slot back to waiting workers: a lease ended early, or a retry.</summary>
+    /// <summary>True when the change gave a slot back to waiting workers: a lease ended early, a rejection, or a retry.</summary>
     public static bool FreesWork(TaskRecord before, TaskChange change) =>
         change.State == TaskState.Open
-        && (before.State == TaskState.DeadLettered || change.UpdatedLeases.Any(l => l.State is LeaseState.Expired or LeaseState.Released));
+        && (before.State == TaskState.DeadLettered
+            || change.UpdatedLeases.Any(l => l.State is LeaseState.Expired or LeaseState.Released)
+            || change.DecidedSubmission?.State == SubmissionState.Rejected);
 }

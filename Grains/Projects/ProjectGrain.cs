@@ -81,6 +81,7 @@ public sealed partial class ProjectGrain(
             Reward = patch.Reward ?? settings.Reward,
             LeaseSeconds = patch.LeaseSeconds ?? settings.LeaseSeconds,
             MaxAttempts = patch.MaxAttempts ?? settings.MaxAttempts,
+            Review = patch.Review ?? settings.Review,
         };
         await state.WriteOrDeactivateAsync(this, logger);
         LogUpdated(logger, ProjectId, state.State.Status, state.State.Settings.Priority, state.State.Settings.LeaseSeconds, state.State.Settings.MaxAttempts);
@@ -162,6 +163,10 @@ public sealed partial class ProjectGrain(
 
     public async Task<ImmutableArray<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit) =>
         [.. (await taskStore.ListAsync(ProjectId, state, afterTaskId, limit)).Select(t => t.ToView())];
+
+    public async Task<ImmutableArray<ProjectSubmission>> ListSubmissionsAsync(SubmissionState state, SubmissionCursor? after, int limit) =>
+        [.. (await taskStore.ListSubmissionsAsync(ProjectId, state, after, limit))
+            .Select(s => new ProjectSubmission(s.TaskId, s.Submission.ToView(), new SubmissionCursor(s.Submission.SubmittedAt, s.TaskId, s.Submission.WorkerId)))];
 
     public async Task<ImmutableArray<CompletedTask>> ListResultsAsync(long afterCursor, int limit) =>
         [.. (await taskStore.ListCompletedAsync(ProjectId, afterCursor, limit))

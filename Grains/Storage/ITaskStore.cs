@@ -47,7 +47,14 @@ public interface ITaskStore
     /// <summary>Tasks (in <paramref name="state"/>, or all when null) ordered by id, after <paramref name="afterTaskId"/>.</summary>
     Task<IReadOnlyList<TaskRecord>> ListAsync(string projectId, TaskState? state, string? afterTaskId, int limit, CancellationToken cancellationToken = default);
 
-    /// <summary>Completed tasks in completion order, after the given completion sequence.</summary>
+    /// <summary>
+    /// The project's submissions in <paramref name="state"/>, oldest first (submission time, then task id, then worker
+    /// id), after <paramref name="after"/>.
+    /// </summary>
+    Task<IReadOnlyList<(string TaskId, SubmissionRecord Submission)>> ListSubmissionsAsync(
+        string projectId, SubmissionState state, SubmissionCursor? after, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Completed tasks in completion order, after the given completion sequence, with their accepted submissions.</summary>
     Task<IReadOnlyList<CompletedTaskRecord>> ListCompletedAsync(string projectId, long afterSequence, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Throws when the store cannot be reached.</summary>
@@ -63,6 +70,22 @@ public sealed record ImportedTask(string TaskId, int Shard, bool Created, TaskSt
 public sealed record ImportOutcome(IReadOnlyList<ImportedTask> Tasks, string? ConflictingTaskId)
 {
     public static ImportOutcome Conflict(string taskId) => new([], taskId);
+}
+
+/// <summary>The order of a project's submission listing.</summary>
+public static class SubmissionOrder
+{
+    public static int Compare(DateTimeOffset submittedAt, string taskId, string workerId, SubmissionCursor cursor)
+    {
+        var byTime = submittedAt.CompareTo(cursor.SubmittedAt);
+        if (byTime != 0)
+        {
+            return byTime;
+        }
+
+        var byTask = string.CompareOrdinal(taskId, cursor.TaskId);
+        return byTask != 0 ? byTask : string.CompareOrdinal(workerId, cursor.WorkerId);
+    }
 }
 
 public sealed record LeaseLocation(string ProjectId, string TaskId, string WorkerId);

@@ -114,6 +114,12 @@ public sealed class MemoryTaskStore : ITaskStore
                 project.Submitted(submission);
             }
 
+            if (change.DecidedSubmission is { } decided)
+            {
+                submissions = submissions.Replace(submissions.First(s => s.WorkerId == decided.WorkerId), decided);
+                Ledger(decided.WorkerId).Reviewed(decided);
+            }
+
             var completedAt = activity?.CompletedAt ?? default;
             var completionSequence = activity?.CompletionSequence ?? 0;
             if (change.Completes)
@@ -247,6 +253,29 @@ public sealed class MemoryTaskStore : ITaskStore
         }
     }
 
+    /// <summary>Reads every submission of the project: memory mode keeps no index of them by state and time.</summary>
+    public Task<IReadOnlyList<(string TaskId, SubmissionRecord Submission)>> ListSubmissionsAsync(
+        string projectId, SubmissionState state, SubmissionCursor? after, int limit, CancellationToken cancellationToken = default)
+    {
+        if (!_projects.TryGetValue(projectId, out var project))
+        {
+            return Task.FromResult<IReadOnlyList<(string, SubmissionRecord)>>([]);
+        }
+
+        lock (project)
+        {
+            var tasks = project.Tasks;
+            IReadOnlyList<(string, SubmissionRecord)> page = Enumerable.Range(0, tasks.Count)
+                .Where(n => tasks[n].Activity is not null)
+                .SelectMany(n => tasks[n].Activity!.Submissions.Select(s => (TaskId: tasks[n].TaskId, Submission: s)))
+                .Where(x => x.Submission.State == state && (after is null || SubmissionOrder.Compare(x.Submission.SubmittedAt, x.TaskId, x.Submission.WorkerId, after) > 0))
+                .OrderBy(x => x.Submission.SubmittedAt).ThenBy(x => x.TaskId, StringComparer.Ordinal).ThenBy(x => x.Submission.WorkerId, StringComparer.Ordinal)
+                .Take(limit)
+                .ToList();
+            return Task.FromResult(page);
+        }
+    }
+
     public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     private static int LowerBound(ProjectTasks project, long afterSequence)
@@ -314,7 +343,8 @@ public sealed class MemoryTaskStore : ITaskStore
         {
             ref var slot = ref Tasks[number];
             var activity = slot.Activity!;
-            return new CompletedTaskRecord(slot.TaskId, Texts.Payload(slot.Texts), activity.Submissions, activity.CompletedAt, activity.CompletionSequence);
+            return new CompletedTaskRecord(
+                slot.TaskId, Texts.Payload(slot.Texts), [.. activity.Submissions.Where(s => s.State == SubmissionState.Accepted)], activity.CompletedAt, activity.CompletionSequence);
         }
     }
 
@@ -328,7 +358,15 @@ public sealed class MemoryTaskStore : ITaskStore
         {
             lock (this)
             {
-                Totals = Totals.Add(submission.Correct, submission.Reward, submission.Skills);
+                Totals = Totals.Add(submission.Correct, submission.Reward, submission.Skills, submission.State);
+            }
+        }
+
+        public void Reviewed(SubmissionRecord decided)
+        {
+            lock (this)
+            {
+                Totals = Totals.Reviewed(decided.State, decided.Skills);
             }
         }
     }

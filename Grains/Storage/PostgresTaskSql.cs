@@ -44,7 +44,8 @@ internal static class PostgresTaskSql
 
     private const string LeaseColumns = "task_id, lease_id, worker_id, state, leased_at, expires_at";
 
-    private const string SubmissionColumns = "task_id, worker_id, lease_id, result::text, submitted_at, correct, reward, skills";
+    private const string SubmissionColumns =
+        "task_id, worker_id, lease_id, result::text, submitted_at, correct, reward, skills, state, decided_at, review_by, reviewer_id, review_comment";
 
     public const string GetTask = $"""
         SELECT {TaskColumns} FROM dispatch_tasks WHERE project_id = @project AND task_id = @task;
@@ -95,7 +96,7 @@ internal static class PostgresTaskSql
         ORDER BY completed_at, completion_seq LIMIT @limit;
         SELECT s.* FROM ({CompletedPage}) AS page
         CROSS JOIN LATERAL (
-            SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = page.task_id OFFSET 0) AS s
+            SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = page.task_id AND state = 1 OFFSET 0) AS s
         ORDER BY s.submitted_at, s.worker_id;
         SELECT EXISTS (
                    SELECT 1 FROM dispatch_tasks
@@ -147,13 +148,22 @@ internal static class PostgresTaskSql
             WHERE d.lease_id = u.lease_id
         ),
         new_submissions AS (
-            INSERT INTO dispatch_submissions (project_id, task_id, shard, worker_id, lease_id, result, submitted_at, correct, reward, skills)
+            INSERT INTO dispatch_submissions (project_id, task_id, shard, worker_id, lease_id, result, submitted_at, correct, reward, skills, state, decided_at)
             SELECT task.project_id, task.task_id, task.shard, s.worker_id, s.lease_id, s.result::json, s.submitted_at, s.correct, s.reward,
-                   ARRAY(SELECT json_array_elements_text(s.skills::json))
+                   ARRAY(SELECT json_array_elements_text(s.skills::json)), s.state, s.decided_at
             FROM unnest(@sub_idx::bigint[], @sub_workers::text[], @sub_leases::text[], @sub_results::text[], @sub_at::timestamptz[],
-                        @sub_correct::boolean[], @sub_rewards::numeric[], @sub_skills::text[])
-                AS s(idx, worker_id, lease_id, result, submitted_at, correct, reward, skills)
+                        @sub_correct::boolean[], @sub_rewards::numeric[], @sub_skills::text[], @sub_states::smallint[], @sub_decided::timestamptz[])
+                AS s(idx, worker_id, lease_id, result, submitted_at, correct, reward, skills, state, decided_at)
             JOIN task ON task.idx = s.idx
+        ),
+        decided AS (
+            UPDATE dispatch_submissions d
+            SET state = v.state, decided_at = v.decided_at, review_by = v.review_by, reviewer_id = v.reviewer_id, review_comment = v.review_comment
+            FROM unnest(@dec_idx::bigint[], @dec_workers::text[], @dec_states::smallint[], @dec_at::timestamptz[], @dec_by::smallint[],
+                        @dec_reviewers::text[], @dec_comments::text[])
+                AS v(idx, worker_id, state, decided_at, review_by, reviewer_id, review_comment)
+            JOIN task ON task.idx = v.idx
+            WHERE d.project_id = task.project_id AND d.task_id = task.task_id AND d.worker_id = v.worker_id
         )
         SELECT idx, version FROM task
         """;
@@ -183,6 +193,9 @@ internal static class PostgresTaskSql
         GROUP BY t.task_id, t.version, t.state, t.priority, t.seq;
         SELECT (SELECT count(*) FROM dispatch_tasks WHERE project_id = @project AND shard = @shard AND state = 1),
                (SELECT count(*) FROM dispatch_submissions WHERE project_id = @project AND shard = @shard);
+        SELECT task_id, count(*) FILTER (WHERE state = 2), min(submitted_at) FILTER (WHERE state = 0)
+        FROM dispatch_submissions WHERE shard = @shard AND project_id = @project AND state <> 1
+        GROUP BY task_id;
         """;
 
     public const string ActiveLeasesOfWorker = """
@@ -193,12 +206,21 @@ internal static class PostgresTaskSql
         """;
 
     public const string WorkerTotals = """
-        SELECT count(*), count(correct), count(*) FILTER (WHERE correct), coalesce(sum(reward), 0)
+        SELECT count(*), count(correct), count(*) FILTER (WHERE correct), coalesce(sum(reward), 0),
+               count(*) FILTER (WHERE state = 1), count(*) FILTER (WHERE state = 2)
         FROM dispatch_submissions WHERE worker_id = @worker;
-        SELECT skill, count(*), count(*) FILTER (WHERE correct)
+        SELECT skill, count(correct), count(*) FILTER (WHERE correct),
+               count(review_by), count(*) FILTER (WHERE review_by IS NOT NULL AND state = 1)
         FROM dispatch_submissions, unnest(skills) AS skill
-        WHERE worker_id = @worker AND correct IS NOT NULL
+        WHERE worker_id = @worker AND (correct IS NOT NULL OR review_by IS NOT NULL)
         GROUP BY skill;
+        """;
+
+    // One probe of dispatch_submissions_by_state per page, whatever the project holds.
+    public const string ListSubmissions = $"""
+        SELECT {SubmissionColumns} FROM dispatch_submissions
+        WHERE project_id = @project AND state = @state AND (submitted_at, task_id, worker_id) > (@at, @task, @worker)
+        ORDER BY submitted_at, task_id, worker_id LIMIT @limit
         """;
 
     public const string ExamProgress = """

@@ -78,6 +78,25 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         await reader.ReadAsync(cancellationToken);
         var completed = reader.GetInt64(0);
         var submissions = reader.GetInt64(1);
+
+        // Submissions under review: a rejected one gave its slot back, a pending one is accepted on time by the shard.
+        await reader.NextResultAsync(cancellationToken);
+        var reviews = new Dictionary<string, (int Rejected, DateTimeOffset? PendingSince)>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            reviews[reader.GetString(0)] = ((int)reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+        }
+
+        for (var i = 0; reviews.Count > 0 && i < tasks.Count; i++)
+        {
+            if (reviews.TryGetValue(tasks[i].TaskId, out var review))
+            {
+                var task = tasks[i];
+                var held = task.Submissions - review.Rejected;
+                tasks[i] = task with { FreeSlots = TaskSnapshots.FreeSlots(task.State, overlap, task.ActiveLeases, held), PendingSince = review.PendingSince };
+            }
+        }
+
         return new ShardSnapshot(tasks, new ProjectCounts(open, completed, deadLettered, activeLeases, submissions));
     }
 
@@ -102,15 +121,27 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         command.Parameters.AddWithValue("worker", workerId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        var totals = new WorkerTotals(reader.GetInt64(0), new GoldenScore(reader.GetInt64(1), reader.GetInt64(2)), reader.GetDecimal(3), ImmutableDictionary<string, GoldenScore>.Empty);
+        var totals = new WorkerTotals(
+            reader.GetInt64(0), new GoldenScore(reader.GetInt64(1), reader.GetInt64(2)), reader.GetDecimal(3), ImmutableDictionary<string, GoldenScore>.Empty,
+            Accepted: reader.GetInt64(4), Rejected: reader.GetInt64(5));
         await reader.NextResultAsync(cancellationToken);
         var bySkill = ImmutableDictionary.CreateBuilder<string, GoldenScore>();
+        var reviewedBySkill = ImmutableDictionary.CreateBuilder<string, GoldenScore>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            bySkill[reader.GetString(0)] = new GoldenScore(reader.GetInt64(1), reader.GetInt64(2));
+            var skill = reader.GetString(0);
+            if (reader.GetInt64(1) > 0)
+            {
+                bySkill[skill] = new GoldenScore(reader.GetInt64(1), reader.GetInt64(2));
+            }
+
+            if (reader.GetInt64(3) > 0)
+            {
+                reviewedBySkill[skill] = new GoldenScore(reader.GetInt64(3), reader.GetInt64(4));
+            }
         }
 
-        return totals with { GoldenBySkill = bySkill.ToImmutable() };
+        return totals with { GoldenBySkill = bySkill.ToImmutable(), ReviewedBySkill = reviewedBySkill.ToImmutable() };
     }
 
     public async Task<ExamProgress> GetExamProgressAsync(string projectId, string workerId, CancellationToken cancellationToken = default)
@@ -191,6 +222,26 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         return ([.. rows.Select(r => new CompletedTaskRecord(r.Id, r.Payload, submissions.GetValueOrDefault(r.Id, []), r.At, r.Sequence))], heldBack, started);
     }
 
+    public async Task<IReadOnlyList<(string TaskId, SubmissionRecord Submission)>> ListSubmissionsAsync(
+        string projectId, SubmissionState state, SubmissionCursor? after, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PostgresTaskSql.ListSubmissions);
+        command.Parameters.AddWithValue("project", projectId);
+        command.Parameters.AddWithValue("state", (short)state);
+        command.Parameters.Add(Time("at", after?.SubmittedAt ?? DateTimeOffset.MinValue));
+        command.Parameters.Add(Text("task", after?.TaskId ?? ""));
+        command.Parameters.Add(Text("worker", after?.WorkerId ?? ""));
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var page = new List<(string, SubmissionRecord)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            page.Add((reader.GetString(0), ReadSubmission(reader)));
+        }
+
+        return page;
+    }
+
     public async Task PingAsync(CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("SELECT 1");
@@ -245,12 +296,27 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
                 submissions[taskId] = list = ImmutableArray.CreateBuilder<SubmissionRecord>();
             }
 
-            list.Add(new SubmissionRecord(
-                reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4),
-                reader.IsDBNull(5) ? null : reader.GetBoolean(5), reader.GetDecimal(6), [.. reader.GetFieldValue<string[]>(7)]));
+            list.Add(ReadSubmission(reader));
         }
 
         return submissions.ToDictionary(s => s.Key, s => s.Value.ToImmutable(), StringComparer.Ordinal);
+    }
+
+    /// <summary>A row of <c>PostgresTaskSql.SubmissionColumns</c>.</summary>
+    private static SubmissionRecord ReadSubmission(NpgsqlDataReader reader)
+    {
+        var state = (SubmissionState)reader.GetInt16(8);
+        DateTimeOffset? decidedAt = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9);
+        var review = reader.IsDBNull(10) ? null : new ReviewView(
+            state == SubmissionState.Accepted ? ReviewVerdict.Accept : ReviewVerdict.Reject,
+            (ReviewerKind)reader.GetInt16(10),
+            reader.IsDBNull(11) ? null : reader.GetString(11),
+            reader.IsDBNull(12) ? null : reader.GetString(12),
+            decidedAt ?? default);
+        return new SubmissionRecord(
+            reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4),
+            reader.IsDBNull(5) ? null : reader.GetBoolean(5), reader.GetDecimal(6), [.. reader.GetFieldValue<string[]>(7)],
+            state, decidedAt, review);
     }
 
     private static NpgsqlParameter Text(string name, string? value) =>

@@ -96,6 +96,16 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
         p.Add(new NpgsqlParameter("sub_correct", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { Value = columns.SubmissionCorrect.ToArray() });
         p.Add(new NpgsqlParameter("sub_rewards", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = columns.SubmissionRewards.ToArray() });
         p.Add(new NpgsqlParameter("sub_skills", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = columns.SubmissionSkills.ToArray() });
+        p.AddWithValue("sub_states", columns.SubmissionStates.ToArray());
+        p.Add(new NpgsqlParameter("sub_decided", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = columns.SubmissionDecidedAt.ToArray() });
+
+        p.AddWithValue("dec_idx", columns.DecidedIndex.ToArray());
+        p.AddWithValue("dec_workers", columns.DecidedWorkers.ToArray());
+        p.AddWithValue("dec_states", columns.DecidedStates.ToArray());
+        p.Add(Times("dec_at", columns.DecidedAt));
+        p.Add(new NpgsqlParameter("dec_by", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { Value = columns.DecidedBy.ToArray() });
+        p.Add(new NpgsqlParameter("dec_reviewers", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = columns.DecidedReviewers.ToArray() });
+        p.Add(new NpgsqlParameter("dec_comments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = columns.DecidedComments.ToArray() });
     }
 
     private static NpgsqlParameter Times(string name, List<DateTime> values) =>
@@ -132,6 +142,16 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
 
         // Each submission's skills as one JSON array: PostgreSQL arrays of arrays must be rectangular.
         public readonly List<string> SubmissionSkills = [];
+        public readonly List<short> SubmissionStates = [];
+        public readonly List<DateTime?> SubmissionDecidedAt = [];
+
+        public readonly List<long> DecidedIndex = [];
+        public readonly List<string> DecidedWorkers = [];
+        public readonly List<short> DecidedStates = [];
+        public readonly List<DateTime> DecidedAt = [];
+        public readonly List<short?> DecidedBy = [];
+        public readonly List<string?> DecidedReviewers = [];
+        public readonly List<string?> DecidedComments = [];
 
         /// <param name="i">The transition's place in the batch; its rows name it as <c>i + 1</c>, the ordinal the
         /// statement gives it.</param>
@@ -173,6 +193,19 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
                 SubmissionCorrect.Add(submission.Correct);
                 SubmissionRewards.Add(submission.Reward);
                 SubmissionSkills.Add(System.Text.Json.JsonSerializer.Serialize(submission.Skills));
+                SubmissionStates.Add((short)submission.State);
+                SubmissionDecidedAt.Add(submission.DecidedAt?.UtcDateTime);
+            }
+
+            if (change.DecidedSubmission is { } decided)
+            {
+                DecidedIndex.Add(index);
+                DecidedWorkers.Add(decided.WorkerId);
+                DecidedStates.Add((short)decided.State);
+                DecidedAt.Add((decided.DecidedAt ?? decided.SubmittedAt).UtcDateTime);
+                DecidedBy.Add(decided.Review is { } review ? (short)review.By : null);
+                DecidedReviewers.Add(decided.Review?.ReviewerId);
+                DecidedComments.Add(decided.Review?.Comment);
             }
         }
     }

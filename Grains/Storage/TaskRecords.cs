@@ -9,10 +9,26 @@ public sealed record LeaseRecord(string LeaseId, string WorkerId, LeaseState Sta
 }
 
 /// <param name="Reward">What the worker was credited for it; earnings are the sum of these.</param>
-/// <param name="Skills">The skills the project required when it was submitted: golden scores count towards them.</param>
-public sealed record SubmissionRecord(string WorkerId, string LeaseId, string ResultJson, DateTimeOffset SubmittedAt, bool? Correct, decimal Reward, ImmutableArray<string> Skills)
+/// <param name="Skills">The skills the project required when it was submitted: golden scores and reviews count towards them.</param>
+/// <param name="State">Accepted from the start in a project without review; pending until a verdict otherwise.</param>
+/// <param name="DecidedAt">When it was accepted or rejected; null while pending.</param>
+/// <param name="Review">The verdict of a review; null while pending, and for a submission of a project without review.</param>
+public sealed record SubmissionRecord(
+    string WorkerId,
+    string LeaseId,
+    string ResultJson,
+    DateTimeOffset SubmittedAt,
+    bool? Correct,
+    decimal Reward,
+    ImmutableArray<string> Skills,
+    SubmissionState State = SubmissionState.Accepted,
+    DateTimeOffset? DecidedAt = null,
+    ReviewView? Review = null)
 {
-    public SubmissionView ToView() => new(WorkerId, ResultJson, SubmittedAt, Correct);
+    public SubmissionView ToView() => new(WorkerId, ResultJson, SubmittedAt, Correct, State, Review);
+
+    /// <summary>Whether it holds one of the task's slots: pending and accepted ones do, a rejected one gave it back.</summary>
+    public bool HoldsSlot => State != SubmissionState.Rejected;
 }
 
 /// <summary>A task as stored, with every lease and submission it ever had.</summary>
@@ -45,7 +61,8 @@ public sealed record TaskChange(
     bool Completes,
     LeaseRecord? NewLease,
     ImmutableArray<LeaseRecord> UpdatedLeases,
-    SubmissionRecord? NewSubmission);
+    SubmissionRecord? NewSubmission,
+    SubmissionRecord? DecidedSubmission = null);
 
 /// <summary>An active lease as the worker sees it after a restart.</summary>
 public sealed record ActiveLeaseRecord(string ProjectId, string TaskId, LeaseRecord Lease, string PayloadJson);
@@ -60,16 +77,30 @@ public sealed record GoldenScore(long Seen, long Correct)
     public GoldenScore Add(bool correct) => new(Seen + 1, Correct + (correct ? 1 : 0));
 }
 
-/// <summary>What a worker's submissions add up to, overall and per skill for golden answers.</summary>
-public sealed record WorkerTotals(long Submitted, GoldenScore Golden, decimal Earnings, ImmutableDictionary<string, GoldenScore> GoldenBySkill)
+/// <summary>
+/// What a worker's submissions add up to, overall and per skill for golden answers and reviews.
+/// <see cref="ReviewedBySkill"/> reuses <see cref="GoldenScore"/>: seen is reviewed, correct is accepted.
+/// </summary>
+/// <param name="Accepted">Accepted submissions, those of projects without review included.</param>
+public sealed record WorkerTotals(
+    long Submitted,
+    GoldenScore Golden,
+    decimal Earnings,
+    ImmutableDictionary<string, GoldenScore> GoldenBySkill,
+    long Accepted = 0,
+    long Rejected = 0,
+    ImmutableDictionary<string, GoldenScore>? ReviewedBySkill = null)
 {
     public static readonly WorkerTotals Zero = new(0, GoldenScore.None, 0m, ImmutableDictionary<string, GoldenScore>.Empty);
 
-    public WorkerTotals Add(bool? correct, decimal reward, IEnumerable<string> skills)
+    public ImmutableDictionary<string, GoldenScore> Reviews => ReviewedBySkill ?? ImmutableDictionary<string, GoldenScore>.Empty;
+
+    public WorkerTotals Add(bool? correct, decimal reward, IEnumerable<string> skills, SubmissionState state = SubmissionState.Accepted)
     {
+        var accepted = Accepted + (state == SubmissionState.Accepted ? 1 : 0);
         if (correct is not { } right)
         {
-            return this with { Submitted = Submitted + 1, Earnings = Earnings + reward };
+            return this with { Submitted = Submitted + 1, Earnings = Earnings + reward, Accepted = accepted };
         }
 
         var bySkill = GoldenBySkill;
@@ -78,7 +109,20 @@ public sealed record WorkerTotals(long Submitted, GoldenScore Golden, decimal Ea
             bySkill = bySkill.SetItem(skill, bySkill.GetValueOrDefault(skill, GoldenScore.None).Add(right));
         }
 
-        return new WorkerTotals(Submitted + 1, Golden.Add(right), Earnings + reward, bySkill);
+        return this with { Submitted = Submitted + 1, Golden = Golden.Add(right), Earnings = Earnings + reward, GoldenBySkill = bySkill, Accepted = accepted };
+    }
+
+    /// <summary>A pending submission reviewed: it counts as accepted or rejected, and as reviewed in each of its skills.</summary>
+    public WorkerTotals Reviewed(SubmissionState verdict, IEnumerable<string> skills)
+    {
+        var accepted = verdict == SubmissionState.Accepted;
+        var bySkill = Reviews;
+        foreach (var skill in skills)
+        {
+            bySkill = bySkill.SetItem(skill, bySkill.GetValueOrDefault(skill, GoldenScore.None).Add(accepted));
+        }
+
+        return this with { Accepted = Accepted + (accepted ? 1 : 0), Rejected = Rejected + (accepted ? 0 : 1), ReviewedBySkill = bySkill };
     }
 }
 

@@ -43,11 +43,12 @@ internal struct QueueSlot
 }
 
 /// <summary>What happened to a task since its import, as its last snapshot said.</summary>
-internal sealed record TaskHistory(TaskState State, int ActiveLeases, int Submissions, ImmutableArray<string> Workers, DateTimeOffset? NextExpiry)
+/// <param name="PendingSince">When its oldest submission still pending review was stored: the shard accepts it on time.</param>
+internal sealed record TaskHistory(TaskState State, int ActiveLeases, int Submissions, ImmutableArray<string> Workers, DateTimeOffset? NextExpiry, DateTimeOffset? PendingSince)
 {
     /// <summary>The snapshot's history; null for an open task no worker has touched.</summary>
     public static TaskHistory? Of(TaskSnapshot task) =>
-        task.State == TaskState.Open && task.ActiveLeases == 0 && task.Submissions == 0 && task.Workers.IsDefaultOrEmpty && task.NextExpiry is null
+        task.State == TaskState.Open && task.ActiveLeases == 0 && task.Submissions == 0 && task.Workers.IsDefaultOrEmpty && task.NextExpiry is null && task.PendingSince is null
             ? null
-            : new(task.State, task.ActiveLeases, task.Submissions, task.Workers.IsDefault ? [] : task.Workers, task.NextExpiry);
+            : new(task.State, task.ActiveLeases, task.Submissions, task.Workers.IsDefault ? [] : task.Workers, task.NextExpiry, task.PendingSince);
 }

@@ -69,7 +69,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
 
         var settings = project.Settings;
         var leaseId = Guid.NewGuid().ToString("N").ToUpperInvariant();
-        var decision = TaskLifecycle.Lease(_task, workerId, leaseId, time.GetUtcNow(), project.Overlap, TimeSpan.FromSeconds(settings.LeaseSeconds));
+        var decision = TaskLifecycle.Decide(_task, new TaskCommand.Lease(workerId, leaseId, TimeSpan.FromSeconds(settings.LeaseSeconds)), Context(project));
         if (decision.Change is null)
         {
             return new LeaseAttempt(null, decision.Refusal, TaskSnapshots.Of(_task, project.Overlap));
@@ -114,7 +114,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
 
         var extension = TimeSpan.FromSeconds(extendSeconds ?? project.Settings.LeaseSeconds);
-        var decision = TaskLifecycle.Heartbeat(_task!, leaseId, workerId, time.GetUtcNow(), extension, project.Settings.MaxAttempts);
+        var decision = TaskLifecycle.Decide(_task!, new TaskCommand.Heartbeat(leaseId, workerId, extension), Context(project));
         return await DecideAsync(decision, project, () => new HeartbeatReceipt(leaseId, TaskLifecycle.Find(_task!, leaseId)!.ExpiresAt));
     }
 
@@ -127,9 +127,10 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
 
         var settings = project.Settings;
         var skills = settings.Requirements.Select(r => r.Skill).ToImmutableArray();
-        var decision = TaskLifecycle.Submit(_task!, leaseId, workerId, resultJson, settings.Reward, skills, time.GetUtcNow(), project.Overlap, settings.MaxAttempts);
+        var command = new TaskCommand.Submit(leaseId, workerId, resultJson, settings.Reward, skills, Reviewed: settings.Review is not null);
+        var decision = TaskLifecycle.Decide(_task!, command, Context(project));
         var submission = decision.Change?.NewSubmission;
-        return await DecideAsync(decision, project, () => new SubmitReceipt(_taskId, _task!.State, submission!.Correct, submission.Reward, _projectId));
+        return await DecideAsync(decision, project, () => new SubmitReceipt(_taskId, _task!.State, submission!.Correct, submission.Reward, _projectId, submission.State));
     }
 
     public async Task<Result<bool>> ReleaseAsync(string leaseId, string workerId, string? reason)
@@ -139,7 +140,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             return Missing<bool>();
         }
 
-        var decision = TaskLifecycle.Release(_task!, leaseId, workerId, time.GetUtcNow(), project.Settings.MaxAttempts);
+        var decision = TaskLifecycle.Decide(_task!, new TaskCommand.Release(leaseId, workerId), Context(project));
         return await DecideAsync(decision, project, () => true);
     }
 
@@ -150,8 +151,71 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             return Missing<TaskView>();
         }
 
-        return await DecideAsync(TaskLifecycle.Retry(_task!), project, () => _task!.ToView());
+        return await DecideAsync(TaskLifecycle.Decide(_task!, new TaskCommand.Retry(), Context(project)), project, () => _task!.ToView());
     }
+
+    public async Task<Result<SubmissionView>> ReviewAsync(string workerId, ReviewVerdict verdict, ReviewerKind by, string? comment)
+    {
+        if (await SettingsAsync() is not { } project)
+        {
+            return Missing<SubmissionView>();
+        }
+
+        var decision = TaskLifecycle.Decide(_task!, new TaskCommand.Review(workerId, verdict, by, null, comment), Context(project));
+        var result = await DecideAsync(decision, project, () => _task!.Submissions.First(s => s.WorkerId == workerId).ToView(), callerHeldALease: false);
+        if (decision.Change?.DecidedSubmission is { } decided)
+        {
+            LogReviewed(logger, workerId, _projectId, _taskId, decided.State, by);
+            await TellWorkerReviewedAsync(workerId);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Accepts, one stored change each, the submissions pending at least the project's <c>autoAcceptSeconds</c>. Its
+    /// queue shard calls it on time (see <see cref="TaskQueueGrain"/>); the shard hears the outcome either way.
+    /// </summary>
+    public async Task AutoAcceptAsync()
+    {
+        if (await SettingsAsync() is not { } project)
+        {
+            return;
+        }
+
+        var reviewed = new List<string>();
+        if (project.Settings.Review is { } review)
+        {
+            var command = new TaskCommand.AutoAccept(review.AutoAcceptAfter);
+            while (TaskLifecycle.Decide(_task!, command, Context(project)).Change is { } change)
+            {
+                await SaveAsync(change);
+                LogReviewed(logger, change.DecidedSubmission!.WorkerId, _projectId, _taskId, SubmissionState.Accepted, ReviewerKind.Auto);
+                reviewed.Add(change.DecidedSubmission.WorkerId);
+            }
+        }
+
+        await TellShardAsync(project);
+        foreach (var workerId in reviewed)
+        {
+            await TellWorkerReviewedAsync(workerId);
+        }
+    }
+
+    /// <summary>Best effort: a worker that misses this reads its totals again on its next activation.</summary>
+    private async Task TellWorkerReviewedAsync(string workerId)
+    {
+        try
+        {
+            await GrainFactory.GetReference<IWorkerGrain>(workerId).SubmissionReviewedAsync(_projectId);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogWorkerNotToldOfReview(logger, e, _projectId, _taskId, workerId);
+        }
+    }
+
+    private TaskContext Context(ProjectInfo project) => new(time.GetUtcNow(), project.Overlap, project.Settings.MaxAttempts);
 
     /// <summary>
     /// Activating the task expired its overdue leases; the shard that asked may also have missed news the task stored
@@ -174,15 +238,17 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     private Result<T> Missing<T>() => Result<T>.Fail(ErrorKind.NotFound, $"Task '{_taskId}' does not exist in project '{_projectId}'.");
 
     /// <summary>Stores the decision's change (if any), tells the shard, and answers success or the refusal.</summary>
-    private async Task<Result<T>> DecideAsync<T>(TaskDecision decision, ProjectInfo project, Func<T> answer)
+    /// <param name="callerHeldALease">True for a worker's own lease call: its lease is the change's first, and it learns of
+    /// it from the answer.</param>
+    private async Task<Result<T>> DecideAsync<T>(TaskDecision decision, ProjectInfo project, Func<T> answer, bool callerHeldALease = true)
     {
         if (decision.Change is { } change)
         {
             await SaveAsync(change);
             await TellShardAsync(project);
 
-            // A dead letter also ends the other workers' leases of this task; the calling worker learns from the answer.
-            await TellWorkersAsync(change.UpdatedLeases.Skip(1));
+            // A dead letter also ends the other workers' leases of this task.
+            await TellWorkersAsync(change.UpdatedLeases.Skip(callerHeldALease ? 1 : 0));
         }
 
         return decision.Error == ErrorKind.None ? Result<T>.Ok(answer()) : Result<T>.Fail(decision.Error, decision.Detail ?? "");
@@ -307,7 +373,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
 
         var ended = new List<LeaseRecord>();
-        while (TaskLifecycle.ExpireDue(_task!, time.GetUtcNow(), project.Settings.MaxAttempts) is { } change)
+        while (TaskLifecycle.Decide(_task!, new TaskCommand.ExpireDue(), Context(project)).Change is { } change)
         {
             await SaveAsync(change);
             ended.AddRange(change.UpdatedLeases);

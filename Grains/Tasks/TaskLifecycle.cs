@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Dispatch.Common;
 using Dispatch.Grains.Storage;
@@ -13,87 +14,234 @@ namespace Dispatch.Grains.Tasks;
 /// </summary>
 public sealed record TaskDecision(TaskChange? Change, ErrorKind Error = ErrorKind.None, string? Detail = null, LeaseRefusal Refusal = LeaseRefusal.None)
 {
+    /// <summary>Nothing to store, nothing to refuse: the command was expected in this state and changes nothing.</summary>
+    public static readonly TaskDecision Unchanged = new((TaskChange?)null);
+
     public static TaskDecision Refuse(ErrorKind error, string detail) => new(null, error, detail);
 
     public static TaskDecision Refuse(LeaseRefusal refusal) => new(null, ErrorKind.Conflict, refusal.ToString(), refusal);
 }
 
+/// <summary>How a state treats a command, as the lifecycle table names it.</summary>
+public enum TaskRuleKind
+{
+    /// <summary>The command is served and may change the task.</summary>
+    Handled,
+
+    /// <summary>The lease named decides: in this state no lease is active, so the answer is its refusal.</summary>
+    AnsweredByLease,
+
+    /// <summary>Expected late or duplicate news: nothing changes and nothing is refused.</summary>
+    Ignored,
+
+    /// <summary>Refused with an error, nothing changes.</summary>
+    Refused,
+}
+
+/// <summary>One cell of the lifecycle table.</summary>
+public sealed record TaskRule(string Name, TaskRuleKind Kind, Func<TaskRecord, TaskCommand, TaskContext, TaskDecision> Handle);
+
 /// <summary>
-/// The rules of a task's life, as plain functions of its stored record: which calls it accepts in which state,
-/// and what each changes. No I/O, no clock: the grain passes <c>now</c>, stores the change, then applies it.
+/// The rules of a task's life as one table: for each state and each command, a named rule, including the commands a
+/// state ignores or refuses on purpose (as MassTransit's job state machine names, per state, the events it accepts
+/// and ignores). No I/O, no clock: the grain passes <see cref="TaskContext.Now"/>, stores the change, then applies it.
 /// </summary>
 public static class TaskLifecycle
 {
-    /// <param name="overlap">Slots per task; null when unlimited (exam projects).</param>
-    public static TaskDecision Lease(TaskRecord task, string workerId, string leaseId, DateTimeOffset now, int? overlap, TimeSpan duration)
+    private static readonly FrozenDictionary<(TaskState, TaskCommandKind), TaskRule> Table = BuildTable();
+
+    /// <summary>The decision for <paramref name="command"/> on <paramref name="task"/> in its current state.</summary>
+    public static TaskDecision Decide(TaskRecord task, TaskCommand command, TaskContext context) =>
+        RuleFor(task.State, command.Kind).Handle(task, command, context);
+
+    /// <summary>The table's cell for a state and a command; every pair has one.</summary>
+    public static TaskRule RuleFor(TaskState state, TaskCommandKind command) => Table[(state, command)];
+
+    private static FrozenDictionary<(TaskState, TaskCommandKind), TaskRule> BuildTable()
     {
-        if (task.State != TaskState.Open)
+        var notOpen = new TaskRule("lease refused: task not open", TaskRuleKind.Refused, (_, _, _) => TaskDecision.Refuse(LeaseRefusal.NotOpen));
+        var byLease = new TaskRule("answered by the lease (none is active)", TaskRuleKind.AnsweredByLease, OnLease);
+        var nothingDue = new TaskRule("ignored: no lease can be active", TaskRuleKind.Ignored, (_, _, _) => TaskDecision.Unchanged);
+        var notDeadLettered = new TaskRule("retry refused: not dead-lettered", TaskRuleKind.Refused, (task, _, _) =>
+            TaskDecision.Refuse(ErrorKind.Conflict, $"Task '{task.TaskId}' is {task.State}, not dead-lettered."));
+        var review = new TaskRule("review the submission", TaskRuleKind.Handled, Review);
+        var autoAccept = new TaskRule("accept a submission pending too long", TaskRuleKind.Handled, AutoAccept);
+
+        var table = new Dictionary<(TaskState, TaskCommandKind), TaskRule>
         {
-            return TaskDecision.Refuse(LeaseRefusal.NotOpen);
+            [(TaskState.Open, TaskCommandKind.Lease)] = new("lease a free slot", TaskRuleKind.Handled, Lease),
+            [(TaskState.Open, TaskCommandKind.Heartbeat)] = new("extend the lease", TaskRuleKind.Handled, Heartbeat),
+            [(TaskState.Open, TaskCommandKind.Submit)] = new("store the submission", TaskRuleKind.Handled, Submit),
+            [(TaskState.Open, TaskCommandKind.Release)] = new("end the lease as a failed attempt", TaskRuleKind.Handled, Release),
+            [(TaskState.Open, TaskCommandKind.ExpireDue)] = new("expire an overdue lease", TaskRuleKind.Handled, ExpireDue),
+            [(TaskState.Open, TaskCommandKind.Retry)] = notDeadLettered,
+            [(TaskState.Open, TaskCommandKind.Review)] = review,
+            [(TaskState.Open, TaskCommandKind.AutoAccept)] = autoAccept,
+
+            // Completing takes every slot: no lease is active and no submission is pending any more.
+            [(TaskState.Completed, TaskCommandKind.Lease)] = notOpen,
+            [(TaskState.Completed, TaskCommandKind.Heartbeat)] = byLease,
+            [(TaskState.Completed, TaskCommandKind.Submit)] = byLease,
+            [(TaskState.Completed, TaskCommandKind.Release)] = byLease,
+            [(TaskState.Completed, TaskCommandKind.ExpireDue)] = nothingDue,
+            [(TaskState.Completed, TaskCommandKind.Retry)] = notDeadLettered,
+            [(TaskState.Completed, TaskCommandKind.Review)] = new("answer a verdict already given", TaskRuleKind.Handled, Review),
+            [(TaskState.Completed, TaskCommandKind.AutoAccept)] = new("ignored: nothing is pending", TaskRuleKind.Ignored, (_, _, _) => TaskDecision.Unchanged),
+
+            // A dead letter releases every active lease; submissions pending then stay reviewable.
+            [(TaskState.DeadLettered, TaskCommandKind.Lease)] = notOpen,
+            [(TaskState.DeadLettered, TaskCommandKind.Heartbeat)] = byLease,
+            [(TaskState.DeadLettered, TaskCommandKind.Submit)] = byLease,
+            [(TaskState.DeadLettered, TaskCommandKind.Release)] = byLease,
+            [(TaskState.DeadLettered, TaskCommandKind.ExpireDue)] = nothingDue,
+            [(TaskState.DeadLettered, TaskCommandKind.Retry)] = new("open again, failed attempts reset", TaskRuleKind.Handled, (task, _, _) =>
+                new TaskDecision(new TaskChange(TaskState.Open, 0, false, null, [], null))),
+            [(TaskState.DeadLettered, TaskCommandKind.Review)] = review,
+            [(TaskState.DeadLettered, TaskCommandKind.AutoAccept)] = autoAccept,
+        };
+
+        foreach (var state in Enum.GetValues<TaskState>())
+        {
+            foreach (var command in Enum.GetValues<TaskCommandKind>())
+            {
+                if (!table.ContainsKey((state, command)))
+                {
+                    throw new InvalidOperationException($"The task lifecycle names no rule for {command} in {state}.");
+                }
+            }
         }
 
+        return table.ToFrozenDictionary();
+    }
+
+    private static TaskDecision Lease(TaskRecord task, TaskCommand command, TaskContext context)
+    {
+        var lease = (TaskCommand.Lease)command;
+
         // Each (task, worker) pair is leased at most once, ever, whatever became of that lease.
-        if (task.Leases.Any(l => l.WorkerId == workerId))
+        if (task.Leases.Any(l => l.WorkerId == lease.WorkerId))
         {
             return TaskDecision.Refuse(LeaseRefusal.WorkerHadTask);
         }
 
-        var taken = task.Leases.Count(l => l.State is LeaseState.Active or LeaseState.Submitted);
-        if (overlap is { } slots && taken >= slots)
+        if (context.Overlap is { } slots && SlotsTaken(task) >= slots)
         {
             return TaskDecision.Refuse(LeaseRefusal.NoFreeSlot);
         }
 
-        var lease = new LeaseRecord(leaseId, workerId, LeaseState.Active, now, now + duration);
-        return new TaskDecision(new TaskChange(task.State, task.FailedAttempts, false, lease, [], null));
+        var added = new LeaseRecord(lease.LeaseId, lease.WorkerId, LeaseState.Active, context.Now, context.Now + lease.Duration);
+        return new TaskDecision(new TaskChange(task.State, task.FailedAttempts, false, added, [], null));
     }
 
-    public static TaskDecision Heartbeat(TaskRecord task, string leaseId, string workerId, DateTimeOffset now, TimeSpan extension, int maxAttempts)
+    /// <summary>Active leases plus the submissions holding their slot (pending or accepted).</summary>
+    public static int SlotsTaken(TaskRecord task) =>
+        task.Leases.Count(l => l.State == LeaseState.Active) + task.Submissions.Count(s => s.HoldsSlot);
+
+    private static TaskDecision Heartbeat(TaskRecord task, TaskCommand command, TaskContext context)
     {
-        if (CheckActive(task, leaseId, workerId, now, maxAttempts) is { } refusal)
+        var heartbeat = (TaskCommand.Heartbeat)command;
+        if (CheckActive(task, heartbeat.LeaseId, heartbeat.WorkerId, context) is { } refusal)
         {
             return refusal;
         }
 
-        var lease = Find(task, leaseId)! with { ExpiresAt = now + extension };
+        var lease = Find(task, heartbeat.LeaseId)! with { ExpiresAt = context.Now + heartbeat.Extension };
         return new TaskDecision(new TaskChange(task.State, task.FailedAttempts, false, null, [lease], null));
     }
 
-    /// <summary>Accepts the result; a task with a golden answer scores it, and the overlap-th submission completes the task.</summary>
-    public static TaskDecision Submit(TaskRecord task, string leaseId, string workerId, string resultJson, decimal reward, ImmutableArray<string> skills, DateTimeOffset now, int? overlap, int maxAttempts)
+    /// <summary>
+    /// Stores the result; a task with a golden answer scores it. Without review the submission is accepted at once and
+    /// the overlap-th completes the task; with review it is stored pending and holds its slot until its verdict.
+    /// </summary>
+    private static TaskDecision Submit(TaskRecord task, TaskCommand command, TaskContext context)
     {
-        if (CheckActive(task, leaseId, workerId, now, maxAttempts) is { } refusal)
+        var submit = (TaskCommand.Submit)command;
+        if (CheckActive(task, submit.LeaseId, submit.WorkerId, context) is { } refusal)
         {
             return refusal;
         }
 
-        bool? correct = task.GoldenAnswerJson is { } golden ? JsonValues.Equivalent(golden, resultJson) : null;
-        var lease = Find(task, leaseId)! with { State = LeaseState.Submitted };
-        var completes = overlap is { } slots && task.Submissions.Length + 1 >= slots;
-        var submission = new SubmissionRecord(workerId, leaseId, resultJson, now, correct, reward, skills);
+        var now = context.Now;
+        bool? correct = task.GoldenAnswerJson is { } golden ? JsonValues.Equivalent(golden, submit.ResultJson) : null;
+        var lease = Find(task, submit.LeaseId)! with { State = LeaseState.Submitted };
+        var submission = submit.Reviewed
+            ? new SubmissionRecord(submit.WorkerId, submit.LeaseId, submit.ResultJson, now, correct, submit.Reward, submit.Skills, SubmissionState.Pending)
+            : new SubmissionRecord(submit.WorkerId, submit.LeaseId, submit.ResultJson, now, correct, submit.Reward, submit.Skills, SubmissionState.Accepted, now);
+        var completes = !submit.Reviewed && CompletesWithOneMoreAccepted(task, context);
         return new TaskDecision(new TaskChange(completes ? TaskState.Completed : task.State, task.FailedAttempts, completes, null, [lease], submission));
     }
 
-    public static TaskDecision Release(TaskRecord task, string leaseId, string workerId, DateTimeOffset now, int maxAttempts)
+    private static TaskDecision Release(TaskRecord task, TaskCommand command, TaskContext context)
     {
-        if (CheckActive(task, leaseId, workerId, now, maxAttempts) is { } refusal)
+        var release = (TaskCommand.Release)command;
+        if (CheckActive(task, release.LeaseId, release.WorkerId, context) is { } refusal)
         {
             return refusal;
         }
 
-        return new TaskDecision(Fail(task, Find(task, leaseId)!, LeaseState.Released, maxAttempts));
+        return new TaskDecision(Fail(task, [Find(task, release.LeaseId)! with { State = LeaseState.Released }], null, context.MaxAttempts));
     }
 
-    /// <summary>Expires every active lease whose deadline has passed; null when none has.</summary>
-    public static TaskChange? ExpireDue(TaskRecord task, DateTimeOffset now, int maxAttempts)
+    private static TaskDecision ExpireDue(TaskRecord task, TaskCommand command, TaskContext context)
     {
-        var due = task.Leases.FirstOrDefault(l => l.State == LeaseState.Active && l.ExpiresAt <= now);
-        return due is null ? null : Fail(task, due, LeaseState.Expired, maxAttempts);
+        var due = task.Leases.FirstOrDefault(l => l.State == LeaseState.Active && l.ExpiresAt <= context.Now);
+        return due is null ? TaskDecision.Unchanged : new TaskDecision(Fail(task, [due with { State = LeaseState.Expired }], null, context.MaxAttempts));
     }
 
-    public static TaskDecision Retry(TaskRecord task) => task.State == TaskState.DeadLettered
-        ? new TaskDecision(new TaskChange(TaskState.Open, 0, false, null, [], null))
-        : TaskDecision.Refuse(ErrorKind.Conflict, $"Task '{task.TaskId}' is {task.State}, not dead-lettered.");
+    /// <summary>
+    /// A verdict on a worker's submission. Accepting may complete the task; rejecting gives the slot back and counts
+    /// as a failed attempt. The same verdict again changes nothing; the other one on a decided submission is refused.
+    /// </summary>
+    private static TaskDecision Review(TaskRecord task, TaskCommand command, TaskContext context)
+    {
+        var review = (TaskCommand.Review)command;
+        var submission = task.Submissions.FirstOrDefault(s => s.WorkerId == review.WorkerId);
+        if (submission is null)
+        {
+            return TaskDecision.Refuse(ErrorKind.NotFound, $"Worker '{review.WorkerId}' has no submission on task '{task.TaskId}'.");
+        }
+
+        var verdict = review.Verdict == ReviewVerdict.Accept ? SubmissionState.Accepted : SubmissionState.Rejected;
+        if (submission.State == verdict)
+        {
+            return TaskDecision.Unchanged;
+        }
+
+        if (submission.State != SubmissionState.Pending)
+        {
+            return TaskDecision.Refuse(ErrorKind.NotReviewable, $"The submission of worker '{review.WorkerId}' on task '{task.TaskId}' was already {submission.State.ToString().ToLowerInvariant()}.");
+        }
+
+        return new TaskDecision(Decided(task, submission, review.Verdict, review.By, review.ReviewerId, review.Comment, context));
+    }
+
+    private static TaskDecision AutoAccept(TaskRecord task, TaskCommand command, TaskContext context)
+    {
+        var after = ((TaskCommand.AutoAccept)command).After;
+        var due = task.Submissions.FirstOrDefault(s => s.State == SubmissionState.Pending && s.SubmittedAt + after <= context.Now);
+        return due is null ? TaskDecision.Unchanged : new TaskDecision(Decided(task, due, ReviewVerdict.Accept, ReviewerKind.Auto, null, null, context));
+    }
+
+    private static TaskChange Decided(TaskRecord task, SubmissionRecord pending, ReviewVerdict verdict, ReviewerKind by, string? reviewerId, string? comment, TaskContext context)
+    {
+        var now = context.Now;
+        var decided = pending with
+        {
+            State = verdict == ReviewVerdict.Accept ? SubmissionState.Accepted : SubmissionState.Rejected,
+            DecidedAt = now,
+            Review = new ReviewView(verdict, by, reviewerId, comment, now),
+        };
+        if (verdict == ReviewVerdict.Reject)
+        {
+            return Fail(task, [], decided, context.MaxAttempts);
+        }
+
+        var completes = task.State == TaskState.Open && CompletesWithOneMoreAccepted(task, context);
+        return new TaskChange(completes ? TaskState.Completed : task.State, task.FailedAttempts, completes, null, [], null, decided);
+    }
+
+    private static bool CompletesWithOneMoreAccepted(TaskRecord task, TaskContext context) =>
+        context.Overlap is { } slots && task.Submissions.Count(s => s.State == SubmissionState.Accepted) + 1 >= slots;
 
     /// <summary>The record after <paramref name="change"/> was stored as <paramref name="version"/>.</summary>
     public static TaskRecord Apply(TaskRecord task, TaskChange change, long version)
@@ -109,37 +257,57 @@ public static class TaskLifecycle
             leases = leases.Add(added);
         }
 
+        var submissions = change.NewSubmission is { } s ? task.Submissions.Add(s) : task.Submissions;
+        if (change.DecidedSubmission is { } decided)
+        {
+            submissions = submissions.Replace(submissions.First(x => x.WorkerId == decided.WorkerId), decided);
+        }
+
         return task with
         {
             Version = version,
             State = change.State,
             FailedAttempts = change.FailedAttempts,
             Leases = leases,
-            Submissions = change.NewSubmission is { } s ? task.Submissions.Add(s) : task.Submissions,
+            Submissions = submissions,
         };
     }
 
     public static LeaseRecord? Find(TaskRecord task, string leaseId) => task.Leases.FirstOrDefault(l => l.LeaseId == leaseId);
 
     /// <summary>
-    /// A failed attempt: the lease ends as <paramref name="endAs"/>; at <paramref name="maxAttempts"/> the task is
-    /// dead-lettered and its other active leases are released with it (without counting as more failures).
+    /// A failed attempt: a lease ended (<paramref name="ended"/>) or a submission was rejected
+    /// (<paramref name="rejected"/>). At the maximum the task is dead-lettered and its other active leases are
+    /// released with it (without counting as more failures).
     /// </summary>
-    private static TaskChange Fail(TaskRecord task, LeaseRecord lease, LeaseState endAs, int maxAttempts)
+    private static TaskChange Fail(TaskRecord task, ImmutableArray<LeaseRecord> ended, SubmissionRecord? rejected, int maxAttempts)
     {
         var failed = task.FailedAttempts + 1;
-        var ended = ImmutableArray.Create(lease with { State = endAs });
         if (failed < maxAttempts || task.State != TaskState.Open)
         {
-            return new TaskChange(task.State, failed, false, null, ended, null);
+            return new TaskChange(task.State, failed, false, null, ended, null, rejected);
         }
 
-        var others = task.Leases.Where(l => l.State == LeaseState.Active && l.LeaseId != lease.LeaseId).Select(l => l with { State = LeaseState.Released });
-        return new TaskChange(TaskState.DeadLettered, failed, false, null, ended.AddRange(others), null);
+        var endedIds = ended.Select(l => l.LeaseId).ToHashSet(StringComparer.Ordinal);
+        var others = task.Leases.Where(l => l.State == LeaseState.Active && !endedIds.Contains(l.LeaseId)).Select(l => l with { State = LeaseState.Released });
+        return new TaskChange(TaskState.DeadLettered, failed, false, null, ended.AddRange(others), null, rejected);
+    }
+
+    /// <summary>Heartbeat, submit and release in a state without active leases: the lease's own refusal.</summary>
+    private static TaskDecision OnLease(TaskRecord task, TaskCommand command, TaskContext context)
+    {
+        var (leaseId, workerId) = command switch
+        {
+            TaskCommand.Heartbeat h => (h.LeaseId, h.WorkerId),
+            TaskCommand.Submit s => (s.LeaseId, s.WorkerId),
+            TaskCommand.Release r => (r.LeaseId, r.WorkerId),
+            _ => throw new ArgumentException($"{command.Kind} names no lease.", nameof(command)),
+        };
+        return CheckActive(task, leaseId, workerId, context) ?? TaskDecision.Refuse(ErrorKind.LeaseNotActive, $"Task '{task.TaskId}' is {task.State}.");
     }
 
     /// <summary>Null when the lease is this worker's and active; otherwise the refusal (expiring it if it is overdue).</summary>
-    private static TaskDecision? CheckActive(TaskRecord task, string leaseId, string workerId, DateTimeOffset now, int maxAttempts)
+    private static TaskDecision? CheckActive(TaskRecord task, string leaseId, string workerId, TaskContext context)
     {
         var lease = Find(task, leaseId);
         if (lease is null || lease.WorkerId != workerId)
@@ -149,7 +317,8 @@ public static class TaskLifecycle
 
         return lease.State switch
         {
-            LeaseState.Active when lease.ExpiresAt <= now => new TaskDecision(Fail(task, lease, LeaseState.Expired, maxAttempts), ErrorKind.LeaseExpired, Expired(lease)),
+            LeaseState.Active when lease.ExpiresAt <= context.Now =>
+                new TaskDecision(Fail(task, [lease with { State = LeaseState.Expired }], null, context.MaxAttempts), ErrorKind.LeaseExpired, Expired(lease)),
             LeaseState.Active => null,
             LeaseState.Expired => TaskDecision.Refuse(ErrorKind.LeaseExpired, Expired(lease)),
             _ => TaskDecision.Refuse(ErrorKind.LeaseNotActive, $"Lease '{leaseId}' was already {(lease.State == LeaseState.Submitted ? "submitted" : "released")}."),

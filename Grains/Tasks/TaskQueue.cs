@@ -23,6 +23,9 @@ public sealed class TaskQueue
     private readonly ClaimOrder _ready;
     private readonly HashSet<int> _leased = [];
 
+    // Tasks with a submission pending review: few, and only in projects with review, so a set beside the table.
+    private readonly HashSet<int> _pending = [];
+
     // Claims in flight per slot: slots held until the task answers. Few tasks have one at a time, so the count
     // is kept here rather than in every slot.
     private readonly Dictionary<int, int> _reserved = [];
@@ -44,6 +47,7 @@ public sealed class TaskQueue
         _tasks.Clear();
         _ready.Clear();
         _leased.Clear();
+        _pending.Clear();
         _reserved.Clear();
 
         // Storage lists a shard's tasks in no particular order; taken in claim order, each one joins the end.
@@ -187,6 +191,14 @@ public sealed class TaskQueue
     public IReadOnlyList<string> OverdueTasks(DateTimeOffset cutoff) =>
         [.. _leased.Where(slot => _tasks[slot].History!.NextExpiry < cutoff).Select(slot => _tasks[slot].TaskId)];
 
+    /// <summary>When the oldest pending submission of the shard was stored; null when none is pending.</summary>
+    public DateTimeOffset? OldestPendingSince() =>
+        _pending.Count == 0 ? null : _pending.Min(slot => _tasks[slot].History!.PendingSince);
+
+    /// <summary>Tasks with a submission pending since <paramref name="cutoff"/> or earlier.</summary>
+    public IReadOnlyList<string> PendingSince(DateTimeOffset cutoff) =>
+        [.. _pending.Where(slot => _tasks[slot].History!.PendingSince <= cutoff).Select(slot => _tasks[slot].TaskId)];
+
     private bool Holds(Entry entry) => _tasks.Find(entry.TaskId) == entry.Slot;
 
     private int Reserved(int slot) => _reserved.GetValueOrDefault(slot);
@@ -205,6 +217,11 @@ public sealed class TaskQueue
         {
             _leased.Add(slot);
         }
+
+        if (task.History?.PendingSince is not null)
+        {
+            _pending.Add(slot);
+        }
     }
 
     /// <summary>Takes the slot's task out of the counts and the offer, as its fields say, before they change.</summary>
@@ -218,6 +235,7 @@ public sealed class TaskQueue
         }
 
         _leased.Remove(slot);
+        _pending.Remove(slot);
     }
 
     /// <summary>Takes an untracked task out of the table; its slot waits for claims still reading it.</summary>

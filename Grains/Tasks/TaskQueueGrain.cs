@@ -15,8 +15,16 @@ namespace Dispatch.Grains.Tasks;
 /// then on learns every change from the tasks themselves (versioned snapshots, so late news never wins).
 /// Reentrant, so that many claims wait on their tasks at once; every change of its fields happens between awaits.
 /// </summary>
+/// <remarks>
+/// Auto-accept: the shard knows when each of its tasks' oldest pending submission was stored, so it alone keeps the
+/// time for all of them: one grain timer for the earliest due auto-accept (precise while it is active), and while any
+/// submission is pending one reminder whose first tick is that same moment (durable: after a restart or the loss of
+/// its silo the reminder activates the shard again, which loads the pending submissions and sets its timer). The
+/// reminder is written again only when the earliest due moment moves earlier or has passed, so a submit seldom pays
+/// for it; no task or submission is kept active while it waits.
+/// </remarks>
 [Reentrant]
-public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projects, TimeProvider time, ILogger<TaskQueueGrain> logger) : Grain, ITaskQueueGrain
+public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projects, TimeProvider time, ILogger<TaskQueueGrain> logger) : Grain, ITaskQueueGrain, IRemindable
 {
     /// <summary>How many tasks one claim tries before it gives up on this shard (each refusal is a race lost).</summary>
     private const int MaxTriesPerClaim = 16;
@@ -29,6 +37,23 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
     private string _projectId = "";
     private int? _overlap;
 
+    private const string AutoAcceptReminder = "auto-accept";
+
+    // Reminders may not tick more often; this one is only a durable wake-up, the timer keeps the time.
+    private static readonly TimeSpan AutoAcceptReminderPeriod = TimeSpan.FromMinutes(1);
+
+    // After a round of auto-accepts that could not reach every task, the next try waits this long.
+    private static readonly TimeSpan AutoAcceptRetryDelay = TimeSpan.FromSeconds(1);
+
+    private IGrainTimer? _autoAcceptTimer;
+    private DateTimeOffset? _timerDue;
+
+    // The first tick of the reminder this activation registered; null when it registered none.
+    private DateTimeOffset? _reminderDue;
+    private Task? _scheduling;
+    private bool _scheduleAgain;
+    private bool _autoAcceptFailed;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var (projectId, shard) = Keys.Split(this.GetPrimaryKeyString());
@@ -38,6 +63,10 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
         var snapshot = await taskStore.LoadShardAsync(projectId, int.Parse(shard, CultureInfo.InvariantCulture), _overlap, cancellationToken);
         _queue.Load(snapshot);
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = SweepPeriod, Period = SweepPeriod, Interleave = true });
+        if (_queue.OldestPendingSince() is not null)
+        {
+            await ScheduleAutoAcceptAsync();
+        }
     }
 
     public Task<ShardPeek> PeekAsync(string workerId) =>
@@ -147,8 +176,10 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
 
     public async Task UpdateAsync(ImmutableArray<TaskSnapshot> tasks)
     {
+        var reviewNews = false;
         foreach (var task in tasks)
         {
+            reviewNews |= task.PendingSince is not null || _autoAcceptTimer is not null;
             if (_queue.Knows(task.TaskId))
             {
                 _queue.Apply(task);
@@ -160,6 +191,123 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
                 _queue.Apply(TaskSnapshots.Of(stored, _overlap));
             }
         }
+
+        // Awaited, so that a submit is answered only once the wake-up for its auto-accept is stored.
+        if (reviewNews)
+        {
+            await ScheduleAutoAcceptAsync();
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == AutoAcceptReminder)
+        {
+            await AutoAcceptDueAsync();
+        }
+    }
+
+    /// <summary>Sets the timer and the reminder for the earliest due auto-accept, or ends both when nothing is pending.</summary>
+    private async Task ScheduleAutoAcceptAsync()
+    {
+        if (_scheduling is { IsCompleted: false })
+        {
+            // The run under way reads the queue again when it is done.
+            _scheduleAgain = true;
+            await _scheduling;
+            return;
+        }
+
+        _scheduling = ScheduleUntilSettledAsync();
+        await _scheduling;
+    }
+
+    private async Task ScheduleUntilSettledAsync()
+    {
+        do
+        {
+            _scheduleAgain = false;
+            try
+            {
+                await ScheduleOnceAsync();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogReminderFailed(logger, e, _projectId);
+                _reminderDue = null;
+            }
+        }
+        while (_scheduleAgain);
+    }
+
+    private async Task ScheduleOnceAsync()
+    {
+        var oldest = _queue.OldestPendingSince();
+        var review = oldest is null ? null : (await projects.GetAsync(_projectId))?.Settings.Review;
+        if (oldest is null || review is null)
+        {
+            _autoAcceptTimer?.Dispose();
+            _autoAcceptTimer = null;
+            _timerDue = null;
+            if (await this.GetReminder(AutoAcceptReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _reminderDue = null;
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var due = oldest.Value + review.AutoAcceptAfter;
+        if (_timerDue != due || _autoAcceptTimer is null)
+        {
+            _autoAcceptTimer?.Dispose();
+            var wait = due - now;
+            if (wait <= TimeSpan.Zero)
+            {
+                wait = _autoAcceptFailed ? AutoAcceptRetryDelay : TimeSpan.Zero;
+            }
+
+            _autoAcceptTimer = this.RegisterGrainTimer(
+                _ => AutoAcceptDueAsync(),
+                new GrainTimerCreationOptions { DueTime = wait, Period = Timeout.InfiniteTimeSpan, Interleave = true });
+            _timerDue = due;
+        }
+
+        // A reminder ticking on from a moment already passed would wake a restarted shard up to a period late.
+        if (due > now && (_reminderDue is null || due < _reminderDue || _reminderDue <= now))
+        {
+            await this.RegisterOrUpdateReminder(AutoAcceptReminder, due - now, AutoAcceptReminderPeriod);
+            _reminderDue = due;
+        }
+    }
+
+    /// <summary>Asks every task with a submission pending long enough to accept it; each tells the shard what changed.</summary>
+    private async Task AutoAcceptDueAsync()
+    {
+        // The timer is one-shot (and a reminder's tick makes it moot): the schedule below sets the next one.
+        _autoAcceptTimer?.Dispose();
+        _autoAcceptTimer = null;
+        _timerDue = null;
+        var review = (await projects.GetAsync(_projectId))?.Settings.Review;
+        IReadOnlyList<string> due = review is null ? [] : _queue.PendingSince(time.GetUtcNow() - review.AutoAcceptAfter);
+        var failed = false;
+        await Task.WhenAll(due.Select(async taskId =>
+        {
+            try
+            {
+                await GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, taskId)).AutoAcceptAsync();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogAutoAcceptFailed(logger, e, _projectId, taskId);
+                failed = true;
+            }
+        }));
+
+        _autoAcceptFailed = failed;
+        await ScheduleAutoAcceptAsync();
     }
 
     public Task<ProjectCounts> GetCountsAsync() => Task.FromResult(_queue.Counts);

@@ -10,7 +10,6 @@ public static class TaskSnapshots
     public static TaskSnapshot Of(TaskRecord task, int? overlap)
     {
         var active = 0;
-        var submitted = 0;
         DateTimeOffset? nextExpiry = null;
         foreach (var lease in task.Leases)
         {
@@ -19,17 +18,27 @@ public static class TaskSnapshots
                 active++;
                 nextExpiry = nextExpiry is null || lease.ExpiresAt < nextExpiry ? lease.ExpiresAt : nextExpiry;
             }
-            else if (lease.State == LeaseState.Submitted)
+        }
+
+        var held = 0;
+        DateTimeOffset? pendingSince = null;
+        foreach (var submission in task.Submissions)
+        {
+            held += submission.HoldsSlot ? 1 : 0;
+            if (submission.State == SubmissionState.Pending && (pendingSince is null || submission.SubmittedAt < pendingSince))
             {
-                submitted++;
+                pendingSince = submission.SubmittedAt;
             }
         }
 
-        var freeSlots = FreeSlots(task.State, overlap, active, submitted);
-        return new TaskSnapshot(task.TaskId, task.Version, task.State, task.Priority, task.Sequence, active, task.Submissions.Length, freeSlots, [.. task.Leases.Select(l => l.WorkerId)], nextExpiry);
+        var freeSlots = FreeSlots(task.State, overlap, active, held);
+        return new TaskSnapshot(task.TaskId, task.Version, task.State, task.Priority, task.Sequence, active, task.Submissions.Length, freeSlots, [.. task.Leases.Select(l => l.WorkerId)], nextExpiry, pendingSince);
     }
 
-    /// <summary>Slots still free for new workers: none unless open; unlimited without an overlap (exams).</summary>
-    public static int FreeSlots(TaskState state, int? overlap, int activeLeases, int submittedLeases) =>
-        state != TaskState.Open ? 0 : overlap is { } slots ? Math.Max(0, slots - activeLeases - submittedLeases) : int.MaxValue;
+    /// <summary>
+    /// Slots still free for new workers: none unless open; unlimited without an overlap (exams). A submission holds its
+    /// slot while pending or accepted; a rejected one gave it back.
+    /// </summary>
+    public static int FreeSlots(TaskState state, int? overlap, int activeLeases, int heldSubmissions) =>
+        state != TaskState.Open ? 0 : overlap is { } slots ? Math.Max(0, slots - activeLeases - heldSubmissions) : int.MaxValue;
 }

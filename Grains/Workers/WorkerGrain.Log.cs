@@ -31,4 +31,7 @@ public sealed partial class WorkerGrain
 
     [LoggerMessage(EventId = 1309, Level = LogLevel.Warning, Message = "Submit of lease {LeaseId} by worker {WorkerId} failed without an answer; the worker reads its totals again")]
     private static partial void LogSubmitUnanswered(ILogger logger, Exception exception, string workerId, string leaseId);
+
+    [LoggerMessage(EventId = 1310, Level = LogLevel.Debug, Message = "Worker {WorkerId} suspended for {Skill}: {Reviewed} reviewed submissions, acceptance {Acceptance}")]
+    private static partial void LogSuspendedForAcceptance(ILogger logger, string workerId, string skill, long reviewed, double acceptance);
 }

@@ -266,7 +266,7 @@ public sealed partial class WorkerGrain(
         if (result.IsSuccess && await projects.GetAsync(result.Value!.ProjectId) is { } project)
         {
             var receipt = result.Value;
-            _totals = _totals.Add(receipt.Correct, receipt.Reward, project.Settings.Requirements.Select(r => r.Skill));
+            _totals = _totals.Add(receipt.Correct, receipt.Reward, project.Settings.Requirements.Select(r => r.Skill), receipt.SubmissionState);
             if (receipt.Correct is not null)
             {
                 await ApplyQualityRuleAsync(project);
@@ -279,6 +279,25 @@ public sealed partial class WorkerGrain(
 
     public Task<Result<bool>> ReleaseAsync(string leaseId, string? reason) =>
         OnLeaseAsync(leaseId, (task, lease) => task.ReleaseAsync(lease, WorkerId, reason));
+
+    /// <summary>
+    /// A verdict changes the sums in ways a submit receipt cannot tell (which skills, which verdict), so they are read
+    /// again: one read per verdict, and never counted twice whatever is retried.
+    /// </summary>
+    public async Task SubmissionReviewedAsync(string projectId)
+    {
+        if (!state.State.Exists)
+        {
+            return;
+        }
+
+        _totals = await taskStore.GetWorkerTotalsAsync(WorkerId);
+        _totalsUnsure = false;
+        if (await projects.GetAsync(projectId) is { } project)
+        {
+            await ApplyQualityRuleAsync(project);
+        }
+    }
 
     public Task LeaseEndedAsync(string leaseId)
     {
@@ -345,17 +364,25 @@ public sealed partial class WorkerGrain(
             return;
         }
 
-        foreach (var skill in suspend)
+        foreach (var suspension in suspend)
         {
-            state.State.Certifications[skill] = state.State.Certifications[skill] with { Suspended = true };
+            state.State.Certifications[suspension.Skill] = state.State.Certifications[suspension.Skill] with { Suspended = true };
         }
 
         await state.WriteOrDeactivateAsync(this, logger);
-        foreach (var skill in suspend)
+        foreach (var (skill, cause, score) in suspend)
         {
-            var score = _totals.GoldenBySkill[skill];
-            LogSuspended(logger, WorkerId, skill, score.Seen, score.Accuracy);
-            Publish(project.Id, EventTypes.WorkerSuspended, $$"""{"skill":{{Json(skill)}},"goldenSeen":{{score.Seen}},"accuracy":{{score.Accuracy.ToString("R", CultureInfo.InvariantCulture)}}}""");
+            var share = score.Accuracy.ToString("R", CultureInfo.InvariantCulture);
+            if (cause == SuspensionCause.Accuracy)
+            {
+                LogSuspended(logger, WorkerId, skill, score.Seen, score.Accuracy);
+                Publish(project.Id, EventTypes.WorkerSuspended, $$"""{"skill":{{Json(skill)}},"goldenSeen":{{score.Seen}},"accuracy":{{share}}}""");
+            }
+            else
+            {
+                LogSuspendedForAcceptance(logger, WorkerId, skill, score.Seen, score.Accuracy);
+                Publish(project.Id, EventTypes.WorkerSuspended, $$"""{"skill":{{Json(skill)}},"reviewed":{{score.Seen}},"acceptance":{{share}}}""");
+            }
         }
 
         await EndLeasesNoLongerMetAsync();
@@ -490,6 +517,6 @@ public sealed partial class WorkerGrain(
         state.State.Blocked,
         state.State.Certifications.Values.OrderBy(c => c.Skill, StringComparer.Ordinal).ToImmutableArray(),
         _active.Count,
-        new WorkerStats(_totals.Submitted, _totals.Golden.Seen, _totals.Golden.Correct),
+        new WorkerStats(_totals.Submitted, _totals.Golden.Seen, _totals.Golden.Correct, _totals.Accepted, _totals.Rejected),
         _totals.Earnings);
 }

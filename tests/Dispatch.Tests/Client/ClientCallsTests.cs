@@ -122,6 +122,27 @@ public abstract class ClientCallsTests : ClientTestBase
     }
 
     [Fact]
+    public async Task ReviewCalls_ListPendingSubmissions_AndGiveVerdicts()
+    {
+        await using var kit = await KitAsync();
+        var crew = await kit.CrewAsync(p => p with { Review = new ReviewRule("requester") });
+        await crew.ImportAsync("r1");
+        var lease = await crew.Worker.ClaimAsync(crew.WorkerId, crew.ProjectId);
+        var receipt = await crew.Worker.SubmitAsync(crew.WorkerId, lease!.LeaseId, ClientKit.Json("cat"));
+        Assert.Equal(TaskState.Open, receipt.TaskState);
+
+        var pending = Assert.Single((await crew.Requester.ListSubmissionsAsync(crew.ProjectId, SubmissionState.Pending)).Items);
+        Assert.Equal(("r1", crew.WorkerId, SubmissionState.Pending, (Review?)null), (pending.TaskId, pending.WorkerId, pending.State, pending.Review));
+        var accepted = await crew.Requester.ReviewSubmissionAsync(crew.ProjectId, "r1", crew.WorkerId, ReviewVerdict.Accept, "good");
+        Assert.Equal((SubmissionState.Accepted, ReviewVerdict.Accept, "requester", "good"), (accepted.State, accepted.Review!.Verdict, accepted.Review.By, accepted.Review.Comment));
+
+        var refused = await Assert.ThrowsAsync<DispatchProblemException>(() => crew.Requester.ReviewSubmissionAsync(crew.ProjectId, "r1", crew.WorkerId, ReviewVerdict.Reject));
+        Assert.True(refused.Is(ProblemTypes.NotReviewable), refused.Message);
+        Assert.Equal(SubmissionState.Accepted, Assert.Single((await crew.Requester.GetTaskAsync(crew.ProjectId, "r1")).Submissions).State);
+        Assert.Equal((1L, 0L), ((await crew.Worker.GetWorkerAsync(crew.WorkerId)).Stats.Accepted, (await crew.Worker.GetWorkerAsync(crew.WorkerId)).Stats.Rejected));
+    }
+
+    [Fact]
     public async Task Claim_WithLongPolling_AnswersWhenWorkAppears_AndNullWhenNoneDoes()
     {
         await using var kit = await KitAsync();

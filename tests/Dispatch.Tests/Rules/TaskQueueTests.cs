@@ -209,6 +209,30 @@ public sealed class TaskQueueTests
         Assert.Null(queue.Peek(null));
     }
 
+    [Fact]
+    public void PendingSubmissions_AreTrackedUntilDecided_AndARejectionOffersTheTaskAgain()
+    {
+        var since = new DateTimeOffset(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+        var queue = new TaskQueue();
+        queue.Apply(Open("a", sequence: 1) with { Version = 3, Submissions = 1, FreeSlots = 0, Workers = ["w1"], PendingSince = since });
+        queue.Apply(Open("b", sequence: 2) with { Version = 3, Submissions = 1, FreeSlots = 0, Workers = ["w2"], PendingSince = since.AddSeconds(5) });
+
+        Assert.Equal(since, queue.OldestPendingSince());
+        Assert.Equal(["a"], queue.PendingSince(since.AddSeconds(1)));
+        Assert.Null(queue.Reserve("w3"));
+
+        // "a" rejected: no longer pending, its slot free again for anyone but the rejected worker.
+        queue.Apply(Open("a", sequence: 1) with { Version = 4, Submissions = 1, FreeSlots = 1, Workers = ["w1"] });
+        Assert.Equal(since.AddSeconds(5), queue.OldestPendingSince());
+        Assert.Null(queue.Reserve("w1"));
+        Assert.Equal("a", queue.Reserve("w3")!.TaskId);
+
+        // "b" accepted and completed: nothing pending is left.
+        queue.Apply(Open("b", sequence: 2) with { Version = 4, State = TaskState.Completed, Submissions = 1, FreeSlots = 0, Workers = ["w2"] });
+        Assert.Null(queue.OldestPendingSince());
+        Assert.Empty(queue.PendingSince(since.AddDays(1)));
+    }
+
     private static void AssertReadyInClaimOrder(TaskQueue queue, IEnumerable<TaskSnapshot> known)
     {
         var expected = InClaimOrder(known.Where(t => t.State == TaskState.Open && t.FreeSlots > 0));
