@@ -12,6 +12,7 @@ public static class ProblemTypes
     public const string LeaseNotActive = "lease-not-active";
     public const string WorkerBlocked = "worker-blocked";
     public const string ProjectNotOpen = "project-not-open";
+    public const string InsufficientBalance = "insufficient-balance";
     public const string TooLarge = "too-large";
     public const string RateLimited = "rate-limited";
     public const string Unavailable = "unavailable";

@@ -17,6 +17,7 @@ public static class Problems
         ErrorKind.LeaseNotActive => Create(ProblemType.LeaseNotActive, detail),
         ErrorKind.WorkerBlocked => Create(ProblemType.WorkerBlocked, detail),
         ErrorKind.ProjectNotOpen => Create(ProblemType.ProjectNotOpen, detail),
+        ErrorKind.InsufficientBalance => Create(ProblemType.InsufficientBalance, detail),
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, "Not a refusal."),
     };
 

@@ -20,7 +20,11 @@ public sealed record CertificationResponse(string Skill, int Level, string Sourc
 
 public sealed record WorkerStatsResponse(long Submitted, long GoldenSeen, long GoldenCorrect, double? Accuracy);
 
-public sealed record EarningsResponse(decimal Total);
+/// <param name="Total">Accepted rewards, review rewards and bonuses.</param>
+/// <param name="Pending">Rewards of submissions waiting for a verdict.</param>
+/// <param name="Paid">Payouts.</param>
+/// <param name="Balance"><c>total - paid</c>: what may still be paid out.</param>
+public sealed record EarningsResponse(decimal Total, decimal Pending, decimal Paid, decimal Balance);
 
 public sealed record WorkerResponse(
     string Id,
@@ -40,5 +44,5 @@ public sealed record WorkerResponse(
         [.. view.Certifications.Select(c => new CertificationResponse(c.Skill, c.Level, c.Source == CertificationSource.Exam ? "exam" : "admin", c.GrantedAt.UtcDateTime, c.Suspended))],
         view.ActiveLeases,
         new WorkerStatsResponse(view.Stats.Submitted, view.Stats.GoldenSeen, view.Stats.GoldenCorrect, view.Stats.Accuracy),
-        new EarningsResponse(view.EarningsTotal));
+        new EarningsResponse(view.Earnings.Total, view.Earnings.Pending, view.Earnings.Paid, view.Earnings.Balance));
 }

@@ -15,4 +15,5 @@ public enum ErrorKind
     LeaseNotActive = 6,
     WorkerBlocked = 7,
     ProjectNotOpen = 8,
+    InsufficientBalance = 10,
 }

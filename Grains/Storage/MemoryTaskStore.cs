@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Dispatch.Grains.Money;
 using Dispatch.Grains.Tasks;
+using Dispatch.Money;
 using Dispatch.Projects;
 using Dispatch.Tasks;
 using Dispatch.Work;
@@ -110,7 +112,7 @@ public sealed class MemoryTaskStore : ITaskStore
             if (change.NewSubmission is { } submission)
             {
                 submissions = submissions.Add(submission);
-                Ledger(submission.WorkerId).Add(submission);
+                Ledger(submission.WorkerId).Add(projectId, taskId, submission);
                 project.Submitted(submission);
             }
 
@@ -270,6 +272,32 @@ public sealed class MemoryTaskStore : ITaskStore
 
     private WorkerLedger Ledger(string workerId) => _workers.GetOrAdd(workerId, _ => new WorkerLedger());
 
+    /// <summary>
+    /// The reward entries of the worker's accepted submissions, in the order they were stored. Every submission is
+    /// accepted the moment it is stored today, at its submission time.
+    /// </summary>
+    internal IReadOnlyList<LedgerRecord> AcceptedRewards(string workerId)
+    {
+        var ledger = Ledger(workerId);
+        lock (ledger)
+        {
+            return [.. ledger.Rewards];
+        }
+    }
+
+    internal bool HasSubmission(string projectId, string workerId)
+    {
+        if (!_projects.TryGetValue(projectId, out var project))
+        {
+            return false;
+        }
+
+        lock (project)
+        {
+            return project.ByWorker.ContainsKey(workerId);
+        }
+    }
+
     private sealed class ProjectTasks
     {
         public TaskTable Tasks { get; } = new();
@@ -324,11 +352,20 @@ public sealed class MemoryTaskStore : ITaskStore
 
         public WorkerTotals Totals { get; private set; } = WorkerTotals.Zero;
 
-        public void Add(SubmissionRecord submission)
+        /// <summary>Ledger entries of the rewards; the submission (lease) id names each, so none is entered twice.</summary>
+        public List<LedgerRecord> Rewards { get; } = [];
+
+        public void Add(string projectId, string taskId, SubmissionRecord submission)
         {
             lock (this)
             {
                 Totals = Totals.Add(submission.Correct, submission.Reward, submission.Skills);
+
+                // With review, this moves to where a submission is accepted, at its decided time.
+                if (submission.Reward != 0)
+                {
+                    Rewards.Add(new LedgerRecord(submission.LeaseId, LedgerEntryKind.Reward, submission.Reward, projectId, taskId, null, submission.SubmittedAt));
+                }
             }
         }
     }

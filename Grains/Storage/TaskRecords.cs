@@ -69,7 +69,7 @@ public sealed record WorkerTotals(long Submitted, GoldenScore Golden, decimal Ea
     {
         if (correct is not { } right)
         {
-            return this with { Submitted = Submitted + 1, Earnings = Earnings + reward };
+            return this with { Submitted = Submitted + 1, Earnings = checked(Earnings + reward) };
         }
 
         var bySkill = GoldenBySkill;
@@ -78,7 +78,7 @@ public sealed record WorkerTotals(long Submitted, GoldenScore Golden, decimal Ea
             bySkill = bySkill.SetItem(skill, bySkill.GetValueOrDefault(skill, GoldenScore.None).Add(right));
         }
 
-        return new WorkerTotals(Submitted + 1, Golden.Add(right), Earnings + reward, bySkill);
+        return new WorkerTotals(Submitted + 1, Golden.Add(right), checked(Earnings + reward), bySkill);
     }
 }
 

@@ -1,3 +1,4 @@
+using Dispatch.Money;
 using Dispatch.Workers;
 using Microsoft.Extensions.Logging;
 
@@ -31,4 +32,7 @@ public sealed partial class WorkerGrain
 
     [LoggerMessage(EventId = 1309, Level = LogLevel.Warning, Message = "Submit of lease {LeaseId} by worker {WorkerId} failed without an answer; the worker reads its totals again")]
     private static partial void LogSubmitUnanswered(ILogger logger, Exception exception, string workerId, string leaseId);
+
+    [LoggerMessage(EventId = 1320, Level = LogLevel.Information, Message = "Worker {WorkerId}: {Kind} of {Amount} entered as {EntryId}")]
+    private static partial void LogLedgerEntry(ILogger logger, string workerId, LedgerEntryKind kind, decimal amount, string entryId);
 }

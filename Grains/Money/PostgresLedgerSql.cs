@@ -1,0 +1,65 @@
+namespace Dispatch.Grains.Money;
+
+/// <summary>The statements of <see cref="PostgresLedgerStore"/>, over dispatch_ledger (migration 0014) and dispatch_submissions.</summary>
+internal static class PostgresLedgerSql
+{
+    /// <summary>
+    /// The reward entries of a worker: one per accepted submission with a reward, named by its lease id. This is the one
+    /// place that decides which submissions are paid and when. Every submission is accepted the moment it is stored
+    /// today, so it is all of them at their submission time; with review this becomes <c>state = 1</c> at
+    /// <c>decided_at</c> (and the index of migration 0014 follows).
+    /// </summary>
+    private const string AcceptedRewards = """
+        SELECT lease_id AS entry_id, 0::smallint AS kind, reward AS amount, project_id, task_id, NULL::text AS reference, submitted_at AS at
+        FROM dispatch_submissions WHERE worker_id = @worker AND reward <> 0
+        """;
+
+    private const string OwnEntries = """
+        SELECT entry_id, kind, amount, project_id, task_id, reference, at FROM dispatch_ledger WHERE worker_id = @worker
+        """;
+
+    /// <summary>
+    /// Serializes the money writes of one worker (a transaction-scoped lock, gone at commit or rollback). Rewards are
+    /// not written under it: they only add to a balance, so they cannot make a checked payout overdraw. The two-key
+    /// form has a key space of its own, apart from the one-key locks (such as the schema migration's).
+    /// </summary>
+    public const string LockWorker = "SELECT pg_advisory_xact_lock(1145393987, hashtext(@worker))";
+
+    public const string FindByKey = """
+        SELECT entry_id, kind, amount, project_id, task_id, reference, at FROM dispatch_ledger
+        WHERE worker_id = @worker AND kind = @kind AND idempotency_key = @key
+        """;
+
+    public const string HasSubmission = "SELECT EXISTS (SELECT 1 FROM dispatch_submissions WHERE project_id = @project AND worker_id = @worker)";
+
+    public const string Balance = $"""
+        SELECT (SELECT coalesce(sum(amount), 0) FROM ({AcceptedRewards}) AS r)
+             + (SELECT coalesce(sum(amount), 0) FROM dispatch_ledger WHERE worker_id = @worker)
+        """;
+
+    public const string Insert = """
+        INSERT INTO dispatch_ledger (worker_id, entry_id, kind, amount, project_id, task_id, reference, at, idempotency_key)
+        VALUES (@worker, @entry, @kind, @amount, @project, @task, @reference, @at, @key)
+        """;
+
+    public const string Sums = """
+        SELECT coalesce(sum(amount) FILTER (WHERE kind <> 3), 0), coalesce(-sum(amount) FILTER (WHERE kind = 3), 0)
+        FROM dispatch_ledger WHERE worker_id = @worker
+        """;
+
+    // No cursor (the first page) is a null time: before every entry.
+    private const string Cursor = "coalesce(@at, '-infinity'::timestamptz), @entry";
+
+    /// <summary>
+    /// A page after the cursor (at, entry id), both sources merged in that order, each read through its index from the
+    /// cursor on: O(limit) rows. The opening balance sums every entry up to the cursor: O(the worker's entries), an
+    /// index-only sum for rewards, which keeps every balance exact without trusting a balance carried in the cursor.
+    /// One statement, so the page and its opening balance come from one snapshot.
+    /// </summary>
+    public const string Page = $"""
+        WITH entries AS NOT MATERIALIZED ({AcceptedRewards} UNION ALL {OwnEntries})
+        SELECT page.*, (SELECT coalesce(sum(amount), 0) FROM entries WHERE (at, entry_id) <= ({Cursor}))
+        FROM (SELECT * FROM entries WHERE (at, entry_id) > ({Cursor}) ORDER BY at, entry_id LIMIT @limit) AS page
+        ORDER BY page.at, page.entry_id
+        """;
+}
