@@ -107,7 +107,7 @@ public static class MoneyApi
             validator.Add("after", "Must be a cursor returned as 'next'.");
         }
 
-        validator.Range("limit", limit, 1, Paging.MaxLimit);
+        validator.Range("limit", limit, 1, MoneyRules.MaxLedgerPage);
         if (!validator.IsValid)
         {
             return Problems.Validation(validator.Errors);

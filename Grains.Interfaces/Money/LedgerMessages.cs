@@ -24,7 +24,7 @@ public sealed record WorkerEarnings(
     [property: Id(1)] decimal Pending,
     [property: Id(2)] decimal Paid)
 {
-    public decimal Balance => checked(Total - Paid);
+    public decimal Balance => MoneyRules.Normalize(checked(Total - Paid));
 }
 
 /// <summary>A bonus for a worker, paid once per <see cref="IdempotencyKey"/>.</summary>

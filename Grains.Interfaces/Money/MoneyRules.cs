@@ -20,6 +20,9 @@ public static class MoneyRules
 
     public const int MaxIdempotencyKeyLength = 64;
 
+    /// <summary>The most entries one page of a ledger holds.</summary>
+    public const int MaxLedgerPage = 1000;
+
     /// <summary>Reasons and references, in UTF-8 bytes.</summary>
     public const int MaxTextBytes = 1024;
 

@@ -145,7 +145,7 @@ public sealed class PostgresLedgerStore(NpgsqlDataSource dataSource) : ILedgerSt
     private static LedgerRecord ReadEntry(NpgsqlDataReader reader) => new(
         reader.GetString(0),
         (LedgerEntryKind)reader.GetInt16(1),
-        reader.GetDecimal(2),
+        MoneyRules.Normalize(reader.GetDecimal(2)),
         reader.IsDBNull(3) ? null : reader.GetString(3),
         reader.IsDBNull(4) ? null : reader.GetString(4),
         reader.IsDBNull(5) ? null : reader.GetString(5),

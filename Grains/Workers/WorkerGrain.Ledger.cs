@@ -44,6 +44,11 @@ public sealed partial class WorkerGrain
             return Result<LedgerPage>.Fail(ErrorKind.NotFound, $"Worker '{WorkerId}' does not exist.");
         }
 
+        if (limit is < 1 or > MoneyRules.MaxLedgerPage)
+        {
+            return Result<LedgerPage>.Fail(ErrorKind.Validation, $"limit: Must be between 1 and {MoneyRules.MaxLedgerPage}.");
+        }
+
         var slice = await ledger.ReadAsync(WorkerId, after, limit);
         var items = LedgerBook.WithBalances(slice.Opening, slice.Entries);
         return Result<LedgerPage>.Ok(new LedgerPage(items, items.Length == limit ? items[^1].Cursor : null));

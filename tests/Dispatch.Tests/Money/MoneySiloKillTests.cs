@@ -34,7 +34,7 @@ public sealed class MoneySiloKillTests(PostgresServer postgres, ITestOutputHelpe
             await cluster.ExpectAsync(0, HttpMethod.Post, "/v1/projects", admin, new { id = projectId, name = "Paid work", reward = 10 }, HttpStatusCode.Created);
             await cluster.ExpectAsync(0, HttpMethod.Post, $"/v1/projects/{projectId}/tasks", admin, JsonNode.Parse("""{"tasks":[{"id":"t1","payload":1}]}"""), HttpStatusCode.OK);
             var lease = await cluster.ExpectAsync(0, HttpMethod.Post, $"/v1/workers/{workerId}/leases", admin, new { projectId }, HttpStatusCode.Created);
-            await cluster.ExpectAsync(0, HttpMethod.Post, $"/v1/workers/{workerId}/leases/{lease["leaseId"]}/submit", admin, new { result = "cat" }, HttpStatusCode.OK);
+            await cluster.ExpectAsync(0, HttpMethod.Post, $"/v1/workers/{workerId}/leases/{lease["leaseId"]!.GetValue<string>()}/submit", admin, new { result = "cat" }, HttpStatusCode.OK);
 
             // Bonuses and payouts alternate; the payouts (5 in all) fit into the reward (10) whatever order they land in.
             var calls = Enumerable.Range(0, Calls).SelectMany(i => new[]

@@ -137,7 +137,7 @@ public abstract class MoneyTests : MoneyTestBase
 
         var ledger = await LedgerAsync(worker.Client, worker.Id);
         var payout = Assert.Single(ledger, e => e.Kind == "payout");
-        Assert.Equal((-0.001m, 0m, "SEPA 42", paid["payoutId"]!.GetValue<string>()), (payout.Amount, payout.Balance, payout.Reference, payout.EntryId));
+        Assert.Equal((-0.001m, 0m, "SEPA 42", paid["payoutId"]!.GetValue<string>()), (payout.Amount, payout.Balance, payout.Reference!, payout.EntryId));
         await AssertLedgerAddsUpAsync(worker.Id, ledger);
     }
 
