@@ -51,15 +51,19 @@ internal static class PostgresLedgerSql
     private const string Cursor = "coalesce(@at, '-infinity'::timestamptz), @entry";
 
     /// <summary>
-    /// A page after the cursor (at, entry id), both sources merged in that order, each read through its index from the
-    /// cursor on: O(limit) rows. The opening balance sums every entry up to the cursor: O(the worker's entries), an
-    /// index-only sum for rewards, which keeps every balance exact without trusting a balance carried in the cursor.
-    /// One statement, so the page and its opening balance come from one snapshot.
+    /// A page after the cursor (at, entry id): each source read through its index in that order from the cursor on, no
+    /// more than a page of each (so O(limit) rows whatever the worker holds), then merged. The opening balance sums
+    /// every entry up to the cursor: O(the worker's entries), an index-only sum where the visibility map allows. That
+    /// keeps every balance exact from storage rather than trusting one carried in the cursor. One statement, so the
+    /// page and its opening balance come from one snapshot.
     /// </summary>
     public const string Page = $"""
-        WITH entries AS NOT MATERIALIZED ({AcceptedRewards} UNION ALL {OwnEntries})
-        SELECT page.*, (SELECT coalesce(sum(amount), 0) FROM entries WHERE (at, entry_id) <= ({Cursor}))
-        FROM (SELECT * FROM entries WHERE (at, entry_id) > ({Cursor}) ORDER BY at, entry_id LIMIT @limit) AS page
-        ORDER BY page.at, page.entry_id
+        SELECT page.*, (SELECT coalesce(sum(amount), 0) FROM ({AcceptedRewards} UNION ALL {OwnEntries}) AS e WHERE (at, entry_id) <= ({Cursor}))
+        FROM (
+            (SELECT * FROM ({AcceptedRewards}) AS r WHERE (at, entry_id) > ({Cursor}) ORDER BY at, entry_id LIMIT @limit)
+            UNION ALL
+            (SELECT * FROM ({OwnEntries}) AS o WHERE (at, entry_id) > ({Cursor}) ORDER BY at, entry_id LIMIT @limit)
+        ) AS page
+        ORDER BY page.at, page.entry_id LIMIT @limit
         """;
 }
