@@ -11,31 +11,21 @@ public sealed partial class WorkerGrain
 {
     private LedgerSums _ledgerSums = LedgerSums.Zero;
 
-    public async Task<Result<BonusReceipt>> AddBonusAsync(BonusRequest request)
-    {
-        if (Refusal<BonusReceipt>(MoneyRules.Check(request)) is { } refused)
-        {
-            return refused;
-        }
+    public Task<Result<BonusReceipt>> AddBonusAsync(BonusRequest request) =>
+        WriteAsync(
+            MoneyRules.Check(request),
+            () => LedgerBook.NewBonus(request, time.GetUtcNow()),
+            request.IdempotencyKey,
+            ledger.AddBonusAsync,
+            (entry, replayed) => new BonusReceipt(entry.EntryId, WorkerId, entry.ProjectId!, entry.Amount, entry.Reference!, entry.At, replayed));
 
-        var bonus = LedgerBook.NewBonus(request, time.GetUtcNow());
-        var write = await ledger.AddBonusAsync(WorkerId, bonus, request.IdempotencyKey);
-        return Answer(bonus, write, request.IdempotencyKey, "bonus", entry => new BonusReceipt(
-            entry.EntryId, WorkerId, entry.ProjectId!, entry.Amount, entry.Reference!, entry.At, write.Outcome == LedgerWriteOutcome.KeyUsed));
-    }
-
-    public async Task<Result<PayoutReceipt>> PayOutAsync(PayoutRequest request)
-    {
-        if (Refusal<PayoutReceipt>(MoneyRules.Check(request)) is { } refused)
-        {
-            return refused;
-        }
-
-        var payout = LedgerBook.NewPayout(request, time.GetUtcNow());
-        var write = await ledger.AddPayoutAsync(WorkerId, payout, request.IdempotencyKey);
-        return Answer(payout, write, request.IdempotencyKey, "payout", entry => new PayoutReceipt(
-            entry.EntryId, WorkerId, -entry.Amount, entry.Reference!, entry.At, write.Outcome == LedgerWriteOutcome.KeyUsed));
-    }
+    public Task<Result<PayoutReceipt>> PayOutAsync(PayoutRequest request) =>
+        WriteAsync(
+            MoneyRules.Check(request),
+            () => LedgerBook.NewPayout(request, time.GetUtcNow()),
+            request.IdempotencyKey,
+            ledger.AddPayoutAsync,
+            (entry, replayed) => new PayoutReceipt(entry.EntryId, WorkerId, -entry.Amount, entry.Reference!, entry.At, replayed));
 
     public async Task<Result<LedgerPage>> GetLedgerAsync(LedgerCursor? after, int limit)
     {
@@ -54,28 +44,38 @@ public sealed partial class WorkerGrain
         return Result<LedgerPage>.Ok(new LedgerPage(items, items.Length == limit ? items[^1].Cursor : null));
     }
 
-    /// <summary>Checks the request and that the worker exists; null when the write may go on.</summary>
-    private Result<T>? Refusal<T>(IReadOnlyList<(string Field, string Message)> errors)
+    /// <summary>
+    /// Checks the request and that the worker exists, stores the entry, and answers its receipt (the first receipt of
+    /// its key when the same request came before) or the refusal.
+    /// </summary>
+    private async Task<Result<T>> WriteAsync<T>(
+        IReadOnlyList<(string Field, string Message)> errors,
+        Func<LedgerRecord> entry,
+        string key,
+        Func<string, LedgerRecord, string, CancellationToken, Task<LedgerWrite>> store,
+        Func<LedgerRecord, bool, T> receipt)
     {
         if (errors.Count > 0)
         {
             return Result<T>.Fail(ErrorKind.Validation, $"{errors[0].Field}: {errors[0].Message}");
         }
 
-        return state.State.Exists ? null : Result<T>.Fail(ErrorKind.NotFound, $"Worker '{WorkerId}' does not exist.");
-    }
+        if (!state.State.Exists)
+        {
+            return Result<T>.Fail(ErrorKind.NotFound, $"Worker '{WorkerId}' does not exist.");
+        }
 
-    /// <summary>The answer to a write of <paramref name="asked"/>: its receipt, the first receipt of its key, or the refusal.</summary>
-    private Result<T> Answer<T>(LedgerRecord asked, LedgerWrite write, string key, string what, Func<LedgerRecord, T> receipt)
-    {
+        var asked = entry();
+        var write = await store(WorkerId, asked, key, CancellationToken.None);
         _ledgerSums = write.Sums;
+        var what = asked.Kind.ToString().ToLowerInvariant();
         switch (write.Outcome)
         {
             case LedgerWriteOutcome.Stored:
-                LogLedgerEntry(logger, WorkerId, write.Entry!.Kind, write.Entry.Amount, write.Entry.EntryId);
-                return Result<T>.Ok(receipt(write.Entry));
+                LogLedgerEntry(logger, WorkerId, asked.Kind, asked.Amount, asked.EntryId);
+                return Result<T>.Ok(receipt(asked, false));
             case LedgerWriteOutcome.KeyUsed when LedgerBook.SameRequest(write.Entry!, asked):
-                return Result<T>.Ok(receipt(write.Entry!));
+                return Result<T>.Ok(receipt(write.Entry!, true));
             case LedgerWriteOutcome.KeyUsed:
                 return Result<T>.Fail(ErrorKind.Conflict, $"The {what} key '{key}' of worker '{WorkerId}' was used for another {what}.");
             case LedgerWriteOutcome.NoSubmission:

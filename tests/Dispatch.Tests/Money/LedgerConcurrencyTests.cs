@@ -22,23 +22,14 @@ public sealed class LedgerConcurrencyTests(PostgresServer postgres)
         var (connectionString, sources) = await LedgerWithRewardAsync(reward: 1m);
         try
         {
-            var stores = sources.Select(s => new PostgresLedgerStore(s)).ToArray();
-            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var attempts = Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
-            {
-                await start.Task;
-                var payout = LedgerBook.NewPayout(new PayoutRequest(0.07m, $"transfer {i}", $"key-{i}"), DateTimeOffset.UtcNow);
-                return await stores[i % stores.Length].AddPayoutAsync(WorkerId, payout, $"key-{i}");
-            })).ToList();
-            start.SetResult();
-            var outcomes = await Task.WhenAll(attempts);
+            var outcomes = await RaceAsync(sources, 40, i => new PayoutRequest(0.07m, $"transfer {i}", $"key-{i}"));
 
             // 14 payouts of 0.07 fit into 1.00; whichever 14 they are, a 15th would overdraw.
             Assert.Equal(14, outcomes.Count(o => o.Outcome == LedgerWriteOutcome.Stored));
             Assert.Equal(26, outcomes.Count(o => o.Outcome == LedgerWriteOutcome.InsufficientBalance));
             Assert.All(outcomes.Where(o => o.Outcome == LedgerWriteOutcome.InsufficientBalance), o => Assert.True(o.Balance < 0.07m, $"refused with a balance of {o.Balance}"));
             Assert.Equal(0.98m, await Sql.ScalarAsync<decimal>(connectionString, "SELECT -sum(amount) FROM dispatch_ledger WHERE worker_id = @w AND kind = 3", ("w", WorkerId)));
-            var slice = await stores[0].ReadAsync(WorkerId, null, 100);
+            var slice = await new PostgresLedgerStore(sources[0]).ReadAsync(WorkerId, null, 100);
             Assert.Equal(15, slice.Entries.Count);
             Assert.Equal(0.02m, LedgerBook.WithBalances(slice.Opening, slice.Entries)[^1].Balance);
         }
@@ -54,26 +45,32 @@ public sealed class LedgerConcurrencyTests(PostgresServer postgres)
         var (connectionString, sources) = await LedgerWithRewardAsync(reward: 5m);
         try
         {
-            var stores = sources.Select(s => new PostgresLedgerStore(s)).ToArray();
-            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var attempts = Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
-            {
-                await start.Task;
-                var payout = LedgerBook.NewPayout(new PayoutRequest(1m, "transfer", "once"), DateTimeOffset.UtcNow);
-                return await stores[i % stores.Length].AddPayoutAsync(WorkerId, payout, "once");
-            })).ToList();
-            start.SetResult();
-            var outcomes = await Task.WhenAll(attempts);
+            var outcomes = await RaceAsync(sources, 12, _ => new PayoutRequest(1m, "transfer", "once"));
 
             var stored = Assert.Single(outcomes, o => o.Outcome == LedgerWriteOutcome.Stored);
             Assert.All(outcomes.Where(o => o != stored), o => Assert.Equal((LedgerWriteOutcome.KeyUsed, stored.Entry!.EntryId), (o.Outcome, o.Entry!.EntryId)));
             Assert.Equal(1L, await Sql.ScalarAsync<long>(connectionString, "SELECT count(*) FROM dispatch_ledger WHERE worker_id = @w", ("w", WorkerId)));
-            Assert.Equal(new LedgerSums(0m, 1m), await stores[1].GetSumsAsync(WorkerId));
+            Assert.Equal(new LedgerSums(0m, 1m), await new PostgresLedgerStore(sources[1]).GetSumsAsync(WorkerId));
         }
         finally
         {
             await DisposeAsync(sources);
         }
+    }
+
+    /// <summary>Sends <paramref name="count"/> payouts at once, spread over stores on the given pools.</summary>
+    private static async Task<LedgerWrite[]> RaceAsync(NpgsqlDataSource[] sources, int count, Func<int, PayoutRequest> request)
+    {
+        var stores = sources.Select(s => new PostgresLedgerStore(s)).ToArray();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = Enumerable.Range(0, count).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            var payout = request(i);
+            return await stores[i % stores.Length].AddPayoutAsync(WorkerId, LedgerBook.NewPayout(payout, DateTimeOffset.UtcNow), payout.IdempotencyKey);
+        })).ToList();
+        start.SetResult();
+        return await Task.WhenAll(attempts);
     }
 
     /// <summary>A migrated database where <see cref="WorkerId"/> has one stored submission paying <paramref name="reward"/>, and four pools on it.</summary>
