@@ -55,7 +55,9 @@ internal static class PostgresLedgerSql
     /// more than a page of each (so O(limit) rows whatever the worker holds), then merged. The opening balance sums
     /// every entry up to the cursor: O(the worker's entries), an index-only sum where the visibility map allows. That
     /// keeps every balance exact from storage rather than trusting one carried in the cursor. One statement, so the
-    /// page and its opening balance come from one snapshot.
+    /// page and its opening balance come from one snapshot. An entry's time is chosen a moment before it commits: a
+    /// page read within that moment may pass its place (later opening balances still count it); the results export's
+    /// commit horizon is the remedy should that ever matter for ledgers.
     /// </summary>
     public const string Page = $"""
         SELECT page.*, (SELECT coalesce(sum(amount), 0) FROM ({AcceptedRewards} UNION ALL {OwnEntries}) AS e WHERE (at, entry_id) <= ({Cursor}))

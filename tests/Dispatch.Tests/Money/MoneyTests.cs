@@ -158,6 +158,19 @@ public abstract class MoneyTests : MoneyTestBase
     }
 
     [Fact]
+    public async Task ConcurrentPayouts_OverHttp_NeverOverdrawTheBalance()
+    {
+        var (_, _, worker) = await WorkerWithRewardsAsync("1", submissions: 1);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => PayoutAsync(Admin, worker.Id, 0.15m, $"k{i}")));
+
+        Assert.Equal(6, answers.Count(a => a.Status == HttpStatusCode.Created));
+        Assert.All(answers.Where(a => a.Status != HttpStatusCode.Created), a => a.IsProblem(HttpStatusCode.Conflict, "insufficient-balance"));
+        Assert.Equal(new Earnings(1m, 0m, 0.9m, 0.1m), await EarningsAsync(worker.Id));
+        await AssertLedgerAddsUpAsync(worker.Id, await LedgerAsync(Admin, worker.Id));
+    }
+
+    [Fact]
     public async Task Payouts_AreTheAdminsAlone()
     {
         var (owner, _, worker) = await WorkerWithRewardsAsync("1", submissions: 1);
