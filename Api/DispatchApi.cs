@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Dispatch.Api.Auth;
+using Dispatch.Api.Money;
 using Dispatch.Api.OpenApi;
 using Dispatch.Api.Projects;
 using Dispatch.Api.Requesters;
@@ -38,6 +39,7 @@ public static class DispatchApi
         var v1 = app.MapGroup("/v1").AddEndpointFilter<UnavailableFilter>().Refuses(ProblemType.Unavailable);
         v1.MapRequestersApi(auth);
         v1.MapWorkersApi(auth);
+        v1.MapMoneyApi(auth);
         v1.MapProjectsApi(auth);
         v1.MapTasksApi(auth);
         v1.MapResultsApi(auth);

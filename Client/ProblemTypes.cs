@@ -13,6 +13,7 @@ public static class ProblemTypes
     public const string WorkerBlocked = "worker-blocked";
     public const string ProjectNotOpen = "project-not-open";
     public const string NotReviewable = "not-reviewable";
+    public const string InsufficientBalance = "insufficient-balance";
     public const string TooLarge = "too-large";
     public const string RateLimited = "rate-limited";
     public const string Unavailable = "unavailable";

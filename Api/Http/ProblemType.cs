@@ -18,6 +18,7 @@ public sealed record ProblemType(string Name, int Status, string Title, string M
     public static readonly ProblemType LeaseNotActive = new("lease-not-active", StatusCodes.Status409Conflict, "Lease not active", "the lease was already submitted or released");
     public static readonly ProblemType ProjectNotOpen = new("project-not-open", StatusCodes.Status409Conflict, "Project not open", "the project named is paused or closed");
     public static readonly ProblemType NotReviewable = new("not-reviewable", StatusCodes.Status409Conflict, "Not reviewable", "the submission already has the other verdict, or the project's review mode does not take this verdict");
+    public static readonly ProblemType InsufficientBalance = new("insufficient-balance", StatusCodes.Status409Conflict, "Insufficient balance", "a payout larger than the worker's balance");
     public static readonly ProblemType TooLarge = new("too-large", StatusCodes.Status413PayloadTooLarge, "Request too large", "the body or the number of tasks is over the limit");
     public static readonly ProblemType RateLimited = new("rate-limited", StatusCodes.Status429TooManyRequests, "Too many requests", "over the caller's rate limit; wait for `Retry-After`");
     public static readonly ProblemType Unavailable = new("unavailable", StatusCodes.Status503ServiceUnavailable, "Service unavailable", "storage or the cluster did not answer; nothing was acknowledged; retry after `Retry-After`");

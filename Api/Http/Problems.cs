@@ -18,6 +18,7 @@ public static class Problems
         ErrorKind.WorkerBlocked => Create(ProblemType.WorkerBlocked, detail),
         ErrorKind.ProjectNotOpen => Create(ProblemType.ProjectNotOpen, detail),
         ErrorKind.NotReviewable => Create(ProblemType.NotReviewable, detail),
+        ErrorKind.InsufficientBalance => Create(ProblemType.InsufficientBalance, detail),
         _ => throw new ArgumentOutOfRangeException(nameof(error), error, "Not a refusal."),
     };
 

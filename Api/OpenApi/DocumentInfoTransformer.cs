@@ -18,6 +18,7 @@ internal sealed class DocumentInfoTransformer : IOpenApiDocumentTransformer
         ("Review", "A project's submissions by review state, and the owner's verdict on each."),
         ("Events", "A project's task and worker events as Server-Sent Events."),
         ("Work", "The worker's cycle: claim a lease, heartbeat, submit or release it. The admin may act for any worker."),
+        ("Money", "A worker's ledger of rewards, bonuses and payouts, with running balances; bonuses and payouts are paid once per key."),
     ];
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

@@ -22,7 +22,11 @@ public sealed record CertificationResponse(string Skill, int Level, string Sourc
 /// <param name="Rejected">Submissions rejected by a review.</param>
 public sealed record WorkerStatsResponse(long Submitted, long GoldenSeen, long GoldenCorrect, double? Accuracy, long Accepted, long Rejected);
 
-public sealed record EarningsResponse(decimal Total);
+/// <param name="Total">Accepted rewards, review rewards and bonuses.</param>
+/// <param name="Pending">Rewards of submissions waiting for a verdict.</param>
+/// <param name="Paid">Payouts.</param>
+/// <param name="Balance"><c>total - paid</c>: what may still be paid out.</param>
+public sealed record EarningsResponse(decimal Total, decimal Pending, decimal Paid, decimal Balance);
 
 public sealed record WorkerResponse(
     string Id,
@@ -42,5 +46,5 @@ public sealed record WorkerResponse(
         [.. view.Certifications.Select(c => new CertificationResponse(c.Skill, c.Level, c.Source == CertificationSource.Exam ? "exam" : "admin", c.GrantedAt.UtcDateTime, c.Suspended))],
         view.ActiveLeases,
         new WorkerStatsResponse(view.Stats.Submitted, view.Stats.GoldenSeen, view.Stats.GoldenCorrect, view.Stats.Accuracy, view.Stats.Accepted, view.Stats.Rejected),
-        new EarningsResponse(view.EarningsTotal));
+        new EarningsResponse(view.Earnings.Total, view.Earnings.Pending, view.Earnings.Paid, view.Earnings.Balance));
 }

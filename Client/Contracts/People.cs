@@ -29,7 +29,11 @@ public sealed record Certification(string Skill, int Level, CertificationSource 
 /// <param name="Accepted">Accepted submissions, those of projects without review included.</param>
 public sealed record WorkerStats(long Submitted, long GoldenSeen, long GoldenCorrect, double? Accuracy, long Accepted = 0, long Rejected = 0);
 
-public sealed record WorkerEarnings(decimal Total);
+/// <param name="Total">Accepted rewards, review rewards and bonuses.</param>
+/// <param name="Pending">Rewards of submissions waiting for a verdict.</param>
+/// <param name="Paid">Payouts.</param>
+/// <param name="Balance"><c>Total - Paid</c>.</param>
+public sealed record WorkerEarnings(decimal Total, decimal Pending, decimal Paid, decimal Balance);
 
 /// <summary>A worker as the API shows it; secrets never appear here.</summary>
 public sealed record Worker(

@@ -16,4 +16,5 @@ public enum ErrorKind
     WorkerBlocked = 7,
     ProjectNotOpen = 8,
     NotReviewable = 9,
+    InsufficientBalance = 10,
 }

@@ -1,6 +1,7 @@
 using Orleans.Concurrency;
 using System.Collections.Immutable;
 using Dispatch.Common;
+using Dispatch.Money;
 using Dispatch.Work;
 
 namespace Dispatch.Workers;
@@ -60,6 +61,25 @@ public interface IWorkerGrain : IGrainWithStringKey
     /// </summary>
     [Alias("SubmissionReviewed")]
     Task SubmissionReviewedAsync(string projectId);
+
+    /// <summary>
+    /// Credits a bonus for work in a project the worker has submitted to (else <see cref="ErrorKind.Conflict"/>). The
+    /// same key again answers the first receipt when the request is the same, <see cref="ErrorKind.Conflict"/> when not.
+    /// </summary>
+    [Alias("AddBonus")]
+    Task<Result<BonusReceipt>> AddBonusAsync(BonusRequest request);
+
+    /// <summary>
+    /// Pays money out of the balance; more than the balance is <see cref="ErrorKind.InsufficientBalance"/>, and nothing
+    /// is stored. Storage enforces the balance, so concurrent payouts or a second activation never overdraw it.
+    /// Idempotent per key as <see cref="AddBonusAsync"/>.
+    /// </summary>
+    [Alias("PayOut")]
+    Task<Result<PayoutReceipt>> PayOutAsync(PayoutRequest request);
+
+    /// <summary>The ledger after <paramref name="after"/> (from the start when null), oldest first, with running balances.</summary>
+    [Alias("GetLedger"), ReadOnly]
+    Task<Result<LedgerPage>> GetLedgerAsync(LedgerCursor? after, int limit);
 
     /// <summary>Told by a task when one of this worker's leases ended without the worker (expiry, dead letter).</summary>
     [Alias("LeaseEnded"), AlwaysInterleave]

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Dispatch.Money;
 
 namespace Dispatch.Workers;
 
@@ -40,4 +41,4 @@ public sealed record WorkerView(
     [property: Id(4)] ImmutableArray<Certification> Certifications,
     [property: Id(5)] int ActiveLeases,
     [property: Id(6)] WorkerStats Stats,
-    [property: Id(7)] decimal EarningsTotal);
+    [property: Id(8)] WorkerEarnings Earnings);

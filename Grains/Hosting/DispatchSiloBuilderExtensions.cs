@@ -1,6 +1,7 @@
 using Dispatch.Events;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Metrics;
+using Dispatch.Grains.Money;
 using Dispatch.Grains.Postgres;
 using Dispatch.Grains.Storage;
 using Microsoft.Extensions.Configuration;
@@ -86,6 +87,7 @@ public static class DispatchSiloBuilderExtensions
             builder.Services.TryAddSingleton(_ => NpgsqlDataSource.Create(PostgresConnectionStrings.ForTaskStore(options.ConnectionString!)));
             builder.Services.TryAddSingleton(_ => new PostgresTaskWriter(PostgresConnectionStrings.ForTaskWriter(options.ConnectionString!, PostgresTaskWriter.Writers)));
             builder.Services.TryAddSingleton<ITaskStore, PostgresTaskStore>();
+            builder.Services.TryAddSingleton<ILedgerStore, PostgresLedgerStore>();
             builder.AddAdoNetGrainStorage(StorageNames.Grains, o =>
             {
                 o.Invariant = PostgresInvariant;
@@ -100,6 +102,7 @@ public static class DispatchSiloBuilderExtensions
         else
         {
             builder.Services.TryAddSingleton<ITaskStore, MemoryTaskStore>();
+            builder.Services.TryAddSingleton<ILedgerStore>(sp => new MemoryLedgerStore((MemoryTaskStore)sp.GetRequiredService<ITaskStore>()));
             builder.AddMemoryGrainStorage(StorageNames.Grains);
             builder.UseInMemoryReminderService();
         }

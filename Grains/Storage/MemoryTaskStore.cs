@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Dispatch.Grains.Money;
 using Dispatch.Grains.Tasks;
+using Dispatch.Money;
 using Dispatch.Projects;
 using Dispatch.Tasks;
 using Dispatch.Work;
@@ -110,14 +112,14 @@ public sealed class MemoryTaskStore : ITaskStore
             if (change.NewSubmission is { } submission)
             {
                 submissions = submissions.Add(submission);
-                Ledger(submission.WorkerId).Add(submission);
+                Ledger(submission.WorkerId).Add(projectId, taskId, submission);
                 project.Submitted(submission);
             }
 
             if (change.DecidedSubmission is { } decided)
             {
                 submissions = submissions.Replace(submissions.First(s => s.WorkerId == decided.WorkerId), decided);
-                Ledger(decided.WorkerId).Reviewed(decided);
+                Ledger(decided.WorkerId).Reviewed(projectId, taskId, decided);
             }
 
             var completedAt = activity?.CompletedAt ?? default;
@@ -299,6 +301,32 @@ public sealed class MemoryTaskStore : ITaskStore
 
     private WorkerLedger Ledger(string workerId) => _workers.GetOrAdd(workerId, _ => new WorkerLedger());
 
+    /// <summary>
+    /// The reward entries of the worker's accepted submissions, in the order they were stored. Every submission is
+    /// accepted the moment it is stored today, at its submission time.
+    /// </summary>
+    internal IReadOnlyList<LedgerRecord> AcceptedRewards(string workerId)
+    {
+        var ledger = Ledger(workerId);
+        lock (ledger)
+        {
+            return [.. ledger.Rewards];
+        }
+    }
+
+    internal bool HasSubmission(string projectId, string workerId)
+    {
+        if (!_projects.TryGetValue(projectId, out var project))
+        {
+            return false;
+        }
+
+        lock (project)
+        {
+            return project.ByWorker.ContainsKey(workerId);
+        }
+    }
+
     private sealed class ProjectTasks
     {
         public TaskTable Tasks { get; } = new();
@@ -354,19 +382,39 @@ public sealed class MemoryTaskStore : ITaskStore
 
         public WorkerTotals Totals { get; private set; } = WorkerTotals.Zero;
 
-        public void Add(SubmissionRecord submission)
+        /// <summary>Ledger entries of the rewards; the submission (lease) id names each, so none is entered twice.</summary>
+        public List<LedgerRecord> Rewards { get; } = [];
+
+        public void Add(string projectId, string taskId, SubmissionRecord submission)
         {
             lock (this)
             {
                 Totals = Totals.Add(submission.Correct, submission.Reward, submission.Skills, submission.State);
+                if (submission.State == SubmissionState.Accepted)
+                {
+                    EnterReward(projectId, taskId, submission);
+                }
             }
         }
 
-        public void Reviewed(SubmissionRecord decided)
+        public void Reviewed(string projectId, string taskId, SubmissionRecord decided)
         {
             lock (this)
             {
-                Totals = Totals.Reviewed(decided.State, decided.Skills);
+                Totals = Totals.Reviewed(decided.State, decided.Reward, decided.Skills);
+                if (decided.State == SubmissionState.Accepted)
+                {
+                    EnterReward(projectId, taskId, decided);
+                }
+            }
+        }
+
+        // A reward is entered when its submission is accepted, at that moment; the lease id names it, so once only.
+        private void EnterReward(string projectId, string taskId, SubmissionRecord accepted)
+        {
+            if (accepted.Reward != 0)
+            {
+                Rewards.Add(new LedgerRecord(accepted.LeaseId, LedgerEntryKind.Reward, accepted.Reward, projectId, taskId, null, accepted.DecidedAt ?? accepted.SubmittedAt));
             }
         }
     }

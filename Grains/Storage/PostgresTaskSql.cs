@@ -206,8 +206,8 @@ internal static class PostgresTaskSql
         """;
 
     public const string WorkerTotals = """
-        SELECT count(*), count(correct), count(*) FILTER (WHERE correct), coalesce(sum(reward), 0),
-               count(*) FILTER (WHERE state = 1), count(*) FILTER (WHERE state = 2)
+        SELECT count(*), count(correct), count(*) FILTER (WHERE correct), coalesce(sum(reward) FILTER (WHERE state = 1), 0),
+               count(*) FILTER (WHERE state = 1), count(*) FILTER (WHERE state = 2), coalesce(sum(reward) FILTER (WHERE state = 0), 0)
         FROM dispatch_submissions WHERE worker_id = @worker;
         SELECT skill, count(correct), count(*) FILTER (WHERE correct),
                count(review_by), count(*) FILTER (WHERE review_by IS NOT NULL AND state = 1)

@@ -123,7 +123,7 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         await reader.ReadAsync(cancellationToken);
         var totals = new WorkerTotals(
             reader.GetInt64(0), new GoldenScore(reader.GetInt64(1), reader.GetInt64(2)), reader.GetDecimal(3), ImmutableDictionary<string, GoldenScore>.Empty,
-            Accepted: reader.GetInt64(4), Rejected: reader.GetInt64(5));
+            Accepted: reader.GetInt64(4), Rejected: reader.GetInt64(5), Pending: reader.GetDecimal(6));
         await reader.NextResultAsync(cancellationToken);
         var bySkill = ImmutableDictionary.CreateBuilder<string, GoldenScore>();
         var reviewedBySkill = ImmutableDictionary.CreateBuilder<string, GoldenScore>();

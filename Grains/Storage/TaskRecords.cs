@@ -81,7 +81,9 @@ public sealed record GoldenScore(long Seen, long Correct)
 /// What a worker's submissions add up to, overall and per skill for golden answers and reviews.
 /// <see cref="ReviewedBySkill"/> reuses <see cref="GoldenScore"/>: seen is reviewed, correct is accepted.
 /// </summary>
+/// <param name="Earnings">Rewards of accepted submissions: a reward is earned on acceptance, never before.</param>
 /// <param name="Accepted">Accepted submissions, those of projects without review included.</param>
+/// <param name="Pending">Rewards of submissions still waiting for a verdict.</param>
 public sealed record WorkerTotals(
     long Submitted,
     GoldenScore Golden,
@@ -89,7 +91,8 @@ public sealed record WorkerTotals(
     ImmutableDictionary<string, GoldenScore> GoldenBySkill,
     long Accepted = 0,
     long Rejected = 0,
-    ImmutableDictionary<string, GoldenScore>? ReviewedBySkill = null)
+    ImmutableDictionary<string, GoldenScore>? ReviewedBySkill = null,
+    decimal Pending = 0m)
 {
     public static readonly WorkerTotals Zero = new(0, GoldenScore.None, 0m, ImmutableDictionary<string, GoldenScore>.Empty);
 
@@ -97,10 +100,17 @@ public sealed record WorkerTotals(
 
     public WorkerTotals Add(bool? correct, decimal reward, IEnumerable<string> skills, SubmissionState state = SubmissionState.Accepted)
     {
-        var accepted = Accepted + (state == SubmissionState.Accepted ? 1 : 0);
+        var isAccepted = state == SubmissionState.Accepted;
+        var counted = this with
+        {
+            Submitted = Submitted + 1,
+            Accepted = Accepted + (isAccepted ? 1 : 0),
+            Earnings = isAccepted ? checked(Earnings + reward) : Earnings,
+            Pending = state == SubmissionState.Pending ? checked(Pending + reward) : Pending,
+        };
         if (correct is not { } right)
         {
-            return this with { Submitted = Submitted + 1, Earnings = Earnings + reward, Accepted = accepted };
+            return counted;
         }
 
         var bySkill = GoldenBySkill;
@@ -109,11 +119,14 @@ public sealed record WorkerTotals(
             bySkill = bySkill.SetItem(skill, bySkill.GetValueOrDefault(skill, GoldenScore.None).Add(right));
         }
 
-        return this with { Submitted = Submitted + 1, Golden = Golden.Add(right), Earnings = Earnings + reward, GoldenBySkill = bySkill, Accepted = accepted };
+        return counted with { Golden = Golden.Add(right), GoldenBySkill = bySkill };
     }
 
-    /// <summary>A pending submission reviewed: it counts as accepted or rejected, and as reviewed in each of its skills.</summary>
-    public WorkerTotals Reviewed(SubmissionState verdict, IEnumerable<string> skills)
+    /// <summary>
+    /// A pending submission reviewed: it counts as accepted or rejected, and as reviewed in each of its skills; its
+    /// reward leaves pending and is earned only when accepted.
+    /// </summary>
+    public WorkerTotals Reviewed(SubmissionState verdict, decimal reward, IEnumerable<string> skills)
     {
         var accepted = verdict == SubmissionState.Accepted;
         var bySkill = Reviews;
@@ -122,7 +135,14 @@ public sealed record WorkerTotals(
             bySkill = bySkill.SetItem(skill, bySkill.GetValueOrDefault(skill, GoldenScore.None).Add(accepted));
         }
 
-        return this with { Accepted = Accepted + (accepted ? 1 : 0), Rejected = Rejected + (accepted ? 0 : 1), ReviewedBySkill = bySkill };
+        return this with
+        {
+            Accepted = Accepted + (accepted ? 1 : 0),
+            Rejected = Rejected + (accepted ? 0 : 1),
+            ReviewedBySkill = bySkill,
+            Pending = checked(Pending - reward),
+            Earnings = accepted ? checked(Earnings + reward) : Earnings,
+        };
     }
 }
 

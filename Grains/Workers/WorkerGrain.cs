@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Dispatch.Common;
 using Dispatch.Events;
 using Dispatch.Grains.Events;
+using Dispatch.Grains.Money;
 using Dispatch.Grains.Storage;
 using Dispatch.Projects;
 using Dispatch.Tasks;
@@ -21,6 +22,7 @@ namespace Dispatch.Grains.Workers;
 public sealed partial class WorkerGrain(
     [PersistentState("worker", StorageNames.Grains)] IPersistentState<WorkerState> state,
     ITaskStore taskStore,
+    ILedgerStore ledger,
     ProjectDirectory projects,
     RoutingTable routing,
     EventPublisher events,
@@ -49,6 +51,7 @@ public sealed partial class WorkerGrain(
         }
 
         _totals = await taskStore.GetWorkerTotalsAsync(WorkerId, cancellationToken);
+        _ledgerSums = await ledger.GetSumsAsync(WorkerId, cancellationToken);
         foreach (var active in await taskStore.GetActiveLeasesAsync(WorkerId, cancellationToken))
         {
             var settings = (await projects.GetAsync(active.ProjectId))?.Settings;
@@ -518,5 +521,5 @@ public sealed partial class WorkerGrain(
         state.State.Certifications.Values.OrderBy(c => c.Skill, StringComparer.Ordinal).ToImmutableArray(),
         _active.Count,
         new WorkerStats(_totals.Submitted, _totals.Golden.Seen, _totals.Golden.Correct, _totals.Accepted, _totals.Rejected),
-        _totals.Earnings);
+        LedgerBook.Earnings(_totals.Earnings, _totals.Pending, _ledgerSums));
 }

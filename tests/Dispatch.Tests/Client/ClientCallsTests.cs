@@ -103,6 +103,32 @@ public abstract class ClientCallsTests : ClientTestBase
     }
 
     [Fact]
+    public async Task MoneyCalls_PayBonusesAndPayoutsOnce_AndPageTheLedger()
+    {
+        await using var kit = await KitAsync();
+        var crew = await kit.CrewAsync(p => p with { Reward = 0.5m });
+        await crew.ImportAsync("t1");
+        var lease = await crew.Worker.ClaimAsync(crew.WorkerId, crew.ProjectId);
+        await crew.Worker.SubmitAsync(crew.WorkerId, lease!.LeaseId, ClientKit.Json("cat"));
+
+        var bonus = await crew.Requester.PayBonusAsync(crew.WorkerId, new NewBonus(crew.ProjectId, 1.25m, "careful", "b1"));
+        Assert.Equal(bonus, await crew.Requester.PayBonusAsync(crew.WorkerId, new NewBonus(crew.ProjectId, 1.25m, "careful", "b1")));
+        var payout = await kit.Admin.PayOutAsync(crew.WorkerId, new NewPayout(1.5m, "SEPA 1", "p1"));
+        Assert.Equal((crew.WorkerId, 1.5m, "SEPA 1"), (payout.WorkerId, payout.Amount, payout.Reference));
+        var broke = await Assert.ThrowsAsync<DispatchProblemException>(() => kit.Admin.PayOutAsync(crew.WorkerId, new NewPayout(0.5m, "SEPA 2", "p2")));
+        Assert.Equal((HttpStatusCode.Conflict, ProblemTypes.InsufficientBalance), (broke.Status, broke.Type));
+
+        var first = await crew.Worker.GetLedgerAsync(crew.WorkerId, limit: 2);
+        var rest = await crew.Worker.GetLedgerAsync(crew.WorkerId, first.Next, limit: 2);
+        Assert.Null(rest.Next);
+        var ledger = first.Items.Concat(rest.Items).ToList();
+        Assert.Equal([LedgerEntryKind.Reward, LedgerEntryKind.Bonus, LedgerEntryKind.Payout], ledger.Select(e => e.Kind));
+        Assert.Equal([0.5m, 1.75m, 0.25m], ledger.Select(e => e.Balance));
+        Assert.Equal((bonus.BonusId, payout.PayoutId, -1.5m), (ledger[1].EntryId, ledger[2].EntryId, ledger[2].Amount));
+        Assert.Equal(new WorkerEarnings(1.75m, 0m, 1.5m, 0.25m), (await crew.Worker.GetWorkerAsync(crew.WorkerId)).Earnings);
+    }
+
+    [Fact]
     public async Task DeadLetteredTask_IsListedByState_AndRetryOpensItForTheCrowdAgain()
     {
         await using var kit = await KitAsync();
