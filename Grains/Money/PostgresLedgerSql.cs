@@ -6,7 +6,7 @@ internal static class PostgresLedgerSql
     /// <summary>
     /// The reward entries of a worker: one per accepted submission with a reward, named by its lease id. This is the one
     /// place that decides which submissions are paid and when: accepted ones (<c>state = 1</c>), at their verdict's time
-    /// (a submission without review is accepted when stored). The partial index of migration 0014 reads them in
+    /// (a submission without review is accepted when stored). The worker index of migration 0014 reads them in
     /// ledger order.
     /// </summary>
     private const string AcceptedRewards = """

@@ -25,7 +25,11 @@ CREATE TABLE dispatch_ledger (
 CREATE INDEX dispatch_ledger_by_time ON dispatch_ledger (worker_id, at, entry_id);
 
 -- A reward is earned when its submission is accepted (state 1), at its verdict's time; submissions without review are
--- accepted when stored. Rows from before review have no decided_at, hence the coalesce, which the ledger reads alike.
-CREATE INDEX dispatch_submissions_rewards_by_worker
-    ON dispatch_submissions (worker_id, (coalesce(decided_at, submitted_at)), lease_id) INCLUDE (reward)
-    WHERE state = 1 AND reward <> 0;
+-- accepted when stored, and rows from before review have no decided_at, hence the coalesce, which the ledger reads
+-- alike. The worker's index is in ledger order and carries what the ledger filters on, so a page reads its rewards in
+-- order and an opening balance is an index-only sum. (A partial index beside the plain one lost to it: the planner
+-- misjudges how many rows the state and reward filters leave, and summed the worker's whole heap.) Worker totals
+-- read all of a worker's submissions through it as well.
+DROP INDEX dispatch_submissions_by_worker;
+CREATE INDEX dispatch_submissions_by_worker
+    ON dispatch_submissions (worker_id, (coalesce(decided_at, submitted_at)), lease_id) INCLUDE (reward, state);
