@@ -14,7 +14,7 @@ builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-cluster
 var app = builder.Build();
 
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthAnswers.WriteAsync });
 app.MapOpenApi();
 app.MapApiReference();
 app.MapDispatchApi();

@@ -35,8 +35,7 @@ public sealed class AuthorizationFilter(CallerAuthenticator authenticator, Calle
 
         if (rateLimiter.Refusal(caller) is { } retryAfter)
         {
-            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problems.RateLimited($"Too many requests from this {caller.Role.ToString().ToLowerInvariant()}; retry after the time in Retry-After.");
+            return Problems.RateLimited(http.Response, retryAfter, $"Too many requests from this {caller.Role.ToString().ToLowerInvariant()}; retry after the time in Retry-After.");
         }
 
         RequestContext.Set(http, new RequestContext(caller, options));

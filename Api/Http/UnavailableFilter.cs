@@ -17,8 +17,7 @@ public sealed class UnavailableFilter : IEndpointFilter
         }
         catch (Exception e) when (IsInfrastructureFault(e) || IsExpiredMessage(e, context.HttpContext))
         {
-            context.HttpContext.Response.Headers.RetryAfter = "2";
-            return Problems.Unavailable("Storage or the cluster did not answer in time, so this call is not acknowledged. Retry shortly; a retried submit answers 409 lease-not-active when the first attempt was stored after all.");
+            return Problems.Unavailable(context.HttpContext.Response, "Storage or the cluster did not answer in time, so this call is not acknowledged. Retry shortly; a retried submit answers 409 lease-not-active when the first attempt was stored after all.");
         }
     }
 
