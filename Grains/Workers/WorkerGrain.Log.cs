@@ -31,4 +31,7 @@ public sealed partial class WorkerGrain
 
     [LoggerMessage(EventId = 1309, Level = LogLevel.Warning, Message = "Submit of lease {LeaseId} by worker {WorkerId} failed without an answer; the worker reads its totals again")]
     private static partial void LogSubmitUnanswered(ILogger logger, Exception exception, string workerId, string leaseId);
+
+    [LoggerMessage(EventId = 1330, Level = LogLevel.Warning, Message = "A claim by worker {WorkerId} failed without an answer; the worker reads its active leases again")]
+    private static partial void LogClaimUnanswered(ILogger logger, Exception exception, string workerId);
 }
