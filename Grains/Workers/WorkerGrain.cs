@@ -273,6 +273,11 @@ public sealed partial class WorkerGrain(
         // "Already submitted" may be an earlier attempt whose answer was lost (even by an activation of this worker
         // on a silo that died): the sums are read again rather than trusted.
         _totalsUnsure |= result.Error == ErrorKind.LeaseNotActive;
+        if (result.Error == ErrorKind.LeaseNotActive)
+        {
+            await EvaluateExamAgainAsync(leaseId);
+        }
+
         if (result.IsSuccess && await projects.GetAsync(result.Value!.ProjectId) is { } project)
         {
             var receipt = result.Value;
@@ -440,6 +445,22 @@ public sealed partial class WorkerGrain(
         routing.Forget();
         LogPassedExam(logger, WorkerId, project.Id, exam.Skill, level, outcome.Score);
         Publish(project.Id, EventTypes.WorkerCertified, $$"""{"skill":{{Json(exam.Skill)}},"level":{{level}},"score":{{outcome.Score.ToString("R", CultureInfo.InvariantCulture)}}}""");
+    }
+
+    /// <summary>
+    /// A repeated submit of a stored submission: the attempt that stored it may have failed before it evaluated the
+    /// exam (the evaluation follows the submit's commit), so the evaluation runs again. It grants a skill the worker
+    /// does not hold yet, so repeating it never raises, restores or announces anything twice.
+    /// </summary>
+    private async Task EvaluateExamAgainAsync(string leaseId)
+    {
+        if (await taskStore.FindLeaseAsync(leaseId) is { } location && location.WorkerId == WorkerId
+            && await projects.GetAsync(location.ProjectId) is { Settings.Exam: { } exam } project
+            && !state.State.Certifications.ContainsKey(exam.Skill))
+        {
+            await EnsureTotalsAsync();
+            await ApplyExamAsync(project);
+        }
     }
 
     /// <summary>Releases the active leases of projects whose requirements this worker no longer meets.</summary>
