@@ -65,6 +65,10 @@ public sealed class DispatchApiFactory : WebApplicationFactory<Program>
     /// <summary>Creates a memory-mode factory.</summary>
     public static DispatchApiFactory ForMemory() => new(StorageMode.Memory);
 
+    /// <summary>Creates a factory of <paramref name="storage"/>, on a new database of <paramref name="postgres"/> for PostgreSQL.</summary>
+    public static async Task<DispatchApiFactory> ForAsync(StorageMode storage, PostgresServer postgres) =>
+        storage == StorageMode.Postgres ? ForPostgres(await postgres.CreateDatabaseAsync()) : ForMemory();
+
     /// <summary>Starts the host now (silo included) rather than on the first request.</summary>
     public DispatchApiFactory Start()
     {

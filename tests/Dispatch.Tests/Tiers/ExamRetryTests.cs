@@ -20,9 +20,7 @@ public sealed class ExamRetryTests(PostgresServer postgres)
     {
         var workerId = "candidate-" + Guid.NewGuid().ToString("N")[..8];
         var evaluationFails = false;
-        await using var host = storage == StorageMode.Postgres
-            ? DispatchApiFactory.ForPostgres(await postgres.CreateDatabaseAsync())
-            : DispatchApiFactory.ForMemory();
+        await using var host = await DispatchApiFactory.ForAsync(storage, postgres);
         host.TestServices = services => FaultyTaskStore.Install(services, (method, args) =>
             Volatile.Read(ref evaluationFails) && method == nameof(ITaskStore.GetExamProgressAsync) && Equals(args[1], workerId));
         host.Start();

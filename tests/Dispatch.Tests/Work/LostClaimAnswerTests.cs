@@ -18,9 +18,7 @@ public sealed class LostClaimAnswerTests(PostgresServer postgres)
     public async Task ClaimStoredButUnanswered_IsListedAmongTheWorkersLeases_AndCanBeSubmitted(StorageMode storage)
     {
         var workerId = "unlucky-" + Guid.NewGuid().ToString("N")[..8];
-        await using var host = storage == StorageMode.Postgres
-            ? DispatchApiFactory.ForPostgres(await postgres.CreateDatabaseAsync())
-            : DispatchApiFactory.ForMemory();
+        await using var host = await DispatchApiFactory.ForAsync(storage, postgres);
         host.TestServices = services => FaultyTaskStore.Install(services, (method, args) =>
             method == nameof(ITaskStore.SaveAsync) && args[3] is TaskChange { NewLease.WorkerId: var leasedTo } && leasedTo == workerId);
         host.Start();
