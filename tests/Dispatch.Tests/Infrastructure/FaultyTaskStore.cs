@@ -15,18 +15,32 @@ public class FaultyTaskStore : DispatchProxy
     private int _failed;
 
     /// <summary>Replaces the host's <see cref="ITaskStore"/> (memory or PostgreSQL) with one that fails once.</summary>
+    /// <remarks>
+    /// Services the host builds from the store itself (say, a memory-mode view over the memory store's tables) still
+    /// get the real one: only the grains' calls go through the failing one.
+    /// </remarks>
     public static void Install(IServiceCollection services, Func<string, object?[], bool> fails)
     {
         var original = services.Last(d => d.ServiceType == typeof(ITaskStore));
         services.Remove(original);
+        services.AddSingleton(provider => new RealStore(
+            original.ImplementationInstance as ITaskStore
+            ?? original.ImplementationFactory?.Invoke(provider) as ITaskStore
+            ?? (ITaskStore)ActivatorUtilities.CreateInstance(provider, original.ImplementationType!)));
+        for (var i = 0; i < services.Count; i++)
+        {
+            if (services[i] is { IsKeyedService: false, ImplementationFactory: { } factory } built
+                && built.ServiceType != typeof(ITaskStore) && built.ServiceType.Assembly == typeof(ITaskStore).Assembly)
+            {
+                services[i] = new ServiceDescriptor(built.ServiceType, provider => factory(new RealStoreProvider(provider)), built.Lifetime);
+            }
+        }
+
         services.AddSingleton(provider =>
         {
-            var inner = original.ImplementationInstance as ITaskStore
-                ?? original.ImplementationFactory?.Invoke(provider) as ITaskStore
-                ?? (ITaskStore)ActivatorUtilities.CreateInstance(provider, original.ImplementationType!);
             var store = Create<ITaskStore, FaultyTaskStore>();
             var faulty = (FaultyTaskStore)(object)store;
-            faulty._inner = inner;
+            faulty._inner = provider.GetRequiredService<RealStore>().Store;
             faulty._fails = fails;
             return store;
         });
@@ -68,4 +82,12 @@ public class FaultyTaskStore : DispatchProxy
     }
 
     private static TimeoutException Lost() => new($"The store did its part, but its answer was lost (the test's {nameof(FaultyTaskStore)}).");
+
+    private sealed record RealStore(ITaskStore Store);
+
+    private sealed class RealStoreProvider(IServiceProvider services) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) =>
+            serviceType == typeof(ITaskStore) ? services.GetRequiredService<RealStore>().Store : services.GetService(serviceType);
+    }
 }
