@@ -34,7 +34,8 @@ public static class DispatchApi
 
         var grains = app.ServiceProvider.GetRequiredService<IGrainFactory>();
         var time = app.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
-        var auth = new ApiAuth(new CallerAuthenticator(grains, Secrets.Hash(options.AdminKey!), time), new CallerRateLimiter(options.RateLimits), options);
+        var limiter = new CallerRateLimiter(options.RateLimits);
+        var auth = new ApiAuth(new CallerAuthenticator(grains, Secrets.Hash(options.AdminKey!), time, limiter), limiter, options);
 
         var v1 = app.MapGroup("/v1").AddEndpointFilter<UnavailableFilter>().Refuses(ProblemType.Unavailable);
         v1.MapRequestersApi(auth);

@@ -36,7 +36,9 @@ public static class SiloHostExtensions
                 silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort, serviceId: orleans.ServiceId, clusterId: orleans.ClusterId);
             }
 
-            // Operators may tune failure detection and timeouts without code: e.g. Orleans:Membership:ProbeTimeout.
+            // Operators may tune failure detection and timeouts without code (e.g. Orleans:Membership:ProbeTimeout);
+            // what they set goes over Dispatch's defaults.
+            silo.Configure<ClusterMembershipOptions>(FailureDetection.ApplyDefaults);
             silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
             silo.Configure<SiloMessagingOptions>(config.GetSection("Orleans:Messaging"));
             silo.AddDispatch(o => o.Clustering = clustering);

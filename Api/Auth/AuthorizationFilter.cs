@@ -15,8 +15,13 @@ public sealed class AuthorizationFilter(CallerAuthenticator authenticator, Calle
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var caller = await authenticator.AuthenticateAsync(BearerSecret(http.Request));
-        if (caller is null)
+        var authentication = await authenticator.AuthenticateAsync(BearerSecret(http.Request), http.Connection.RemoteIpAddress);
+        if (authentication.RetryAfter is { } wait)
+        {
+            return Problems.RateLimited(http.Response, wait, "Too many calls from this address with secrets this server has not verified yet; retry after the time in Retry-After.");
+        }
+
+        if (authentication.Caller is not { } caller)
         {
             return Problems.Unauthenticated();
         }
@@ -35,8 +40,7 @@ public sealed class AuthorizationFilter(CallerAuthenticator authenticator, Calle
 
         if (rateLimiter.Refusal(caller) is { } retryAfter)
         {
-            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problems.RateLimited($"Too many requests from this {caller.Role.ToString().ToLowerInvariant()}; retry after the time in Retry-After.");
+            return Problems.RateLimited(http.Response, retryAfter, $"Too many requests from this {caller.Role.ToString().ToLowerInvariant()}; retry after the time in Retry-After.");
         }
 
         RequestContext.Set(http, new RequestContext(caller, options));

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Threading.RateLimiting;
 using Dispatch.Api.Auth;
 
@@ -26,16 +27,27 @@ public sealed class RateLimitOptions
 
     /// <summary>Event streams (SSE) one requester may hold open at once on one silo. Default: 4.</summary>
     public int EventStreamsPerCaller { get; set; } = 4;
+
+    // Each call whose secret this silo has not verified yet may cost a grain activation and a storage read. Workers
+    // behind one NAT share an address and all verify again after a restart, hence the large burst.
+
+    /// <summary>Sustained calls per second from one client address whose secret this silo has not verified yet. Default: 50.</summary>
+    public int UnverifiedPerSecond { get; set; } = 50;
+
+    /// <summary>Such calls one client address may make in a burst above the sustained rate. Default: 500.</summary>
+    public int UnverifiedBurst { get; set; } = 500;
 }
 
 /// <summary>
 /// One token bucket per worker and per requester (System.Threading.RateLimiting, the limiter behind ASP.NET
-/// Core's rate limiting), applied by the authorization filter once the caller is known.
+/// Core's rate limiting), applied by the authorization filter once the caller is known; and one per client address
+/// for calls whose secret must still be verified, applied before that verification.
 /// </summary>
 public sealed class CallerRateLimiter : IDisposable
 {
     private readonly RateLimitOptions _options;
     private readonly PartitionedRateLimiter<Caller> _limiter;
+    private readonly PartitionedRateLimiter<IPAddress?> _unverified;
 
     public CallerRateLimiter(RateLimitOptions options)
     {
@@ -45,15 +57,10 @@ public sealed class CallerRateLimiter : IDisposable
             var (perSecond, burst) = caller.Role == Roles.Worker
                 ? (options.WorkerPerSecond, options.WorkerBurst)
                 : (options.RequesterPerSecond, options.RequesterBurst);
-            return RateLimitPartition.GetTokenBucketLimiter($"{caller.Role}:{caller.Id}", _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = Math.Max(1, burst),
-                TokensPerPeriod = Math.Max(1, perSecond),
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            });
+            return Bucket($"{caller.Role}:{caller.Id}", perSecond, burst);
         });
+        _unverified = PartitionedRateLimiter.Create<IPAddress?, string>(address =>
+            Bucket(address?.ToString() ?? "unknown", options.UnverifiedPerSecond, options.UnverifiedBurst));
     }
 
     /// <summary>Null when the call may go ahead; otherwise how long to wait before trying again.</summary>
@@ -65,13 +72,37 @@ public sealed class CallerRateLimiter : IDisposable
         }
 
         using var lease = _limiter.AttemptAcquire(caller);
-        if (lease.IsAcquired)
+        return Wait(lease);
+    }
+
+    /// <summary>Like <see cref="Refusal(Caller)"/>, for a call from <paramref name="client"/> whose secret must still be verified.</summary>
+    public TimeSpan? UnverifiedRefusal(IPAddress? client)
+    {
+        if (!_options.Enabled)
         {
             return null;
         }
 
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+        using var lease = _unverified.AttemptAcquire(client);
+        return Wait(lease);
     }
 
-    public void Dispose() => _limiter.Dispose();
+    public void Dispose()
+    {
+        _limiter.Dispose();
+        _unverified.Dispose();
+    }
+
+    private static RateLimitPartition<string> Bucket(string key, int perSecond, int burst) =>
+        RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(1, burst),
+            TokensPerPeriod = Math.Max(1, perSecond),
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+
+    private static TimeSpan? Wait(RateLimitLease lease) =>
+        lease.IsAcquired ? null : lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
 }

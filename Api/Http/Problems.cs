@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dispatch.Common;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,9 +38,26 @@ public static class Problems
 
     public static ProblemHttpResult TooLarge(string detail) => Create(ProblemType.TooLarge, detail);
 
-    public static ProblemHttpResult RateLimited(string detail) => Create(ProblemType.RateLimited, detail);
+    /// <summary>How long a client waits after a <c>503</c>: a lost silo or a database that restarts is back within seconds.</summary>
+    public static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(2);
 
-    public static ProblemHttpResult Unavailable(string detail) => Create(ProblemType.Unavailable, detail);
+    /// <summary><c>429 rate-limited</c>; sets <c>Retry-After</c> on <paramref name="response"/>, so no 429 goes without it.</summary>
+    public static ProblemHttpResult RateLimited(HttpResponse response, TimeSpan retryAfter, string detail)
+    {
+        SetRetryAfter(response, retryAfter);
+        return Create(ProblemType.RateLimited, detail);
+    }
+
+    /// <summary><c>503 unavailable</c>; sets <c>Retry-After</c> on <paramref name="response"/>, so no 503 goes without it.</summary>
+    public static ProblemHttpResult Unavailable(HttpResponse response, string detail)
+    {
+        SetRetryAfter(response, UnavailableRetryAfter);
+        return Create(ProblemType.Unavailable, detail);
+    }
+
+    /// <summary>Sets <c>Retry-After</c> in whole seconds, at least one (a zero would invite an immediate retry).</summary>
+    public static void SetRetryAfter(HttpResponse response, TimeSpan wait) =>
+        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A grain's validation refusal reads "field: message"; the field names the error, else the body does.</summary>
     private static Dictionary<string, string[]> FieldError(string detail)

@@ -15,10 +15,9 @@ public sealed class UnavailableFilter : IEndpointFilter
         {
             return await next(context);
         }
-        catch (Exception e) when (IsInfrastructureFault(e) || IsExpiredMessage(e, context.HttpContext))
+        catch (Exception e) when (!HoldsDeterministicDatabaseError(e) && (IsInfrastructureFault(e) || IsExpiredMessage(e, context.HttpContext)))
         {
-            context.HttpContext.Response.Headers.RetryAfter = "2";
-            return Problems.Unavailable("Storage or the cluster did not answer in time, so this call is not acknowledged. Retry shortly; a retried submit answers 409 lease-not-active when the first attempt was stored after all.");
+            return Problems.Unavailable(context.HttpContext.Response, "Storage or the cluster did not answer in time, so this call is not acknowledged. Retry shortly; a retried submit answers 409 lease-not-active when the first attempt was stored after all.");
         }
     }
 
@@ -28,6 +27,17 @@ public sealed class UnavailableFilter : IEndpointFilter
     /// </summary>
     private static bool IsExpiredMessage(Exception e, HttpContext http) =>
         e is OperationCanceledException && !http.RequestAborted.IsCancellationRequested;
+
+    /// <summary>
+    /// An error the database gives alike on every retry (bad data, a broken constraint, a wrong statement: SQLSTATE
+    /// classes 21, 22, 23, 42, 0A and 44) is a bug to surface, not an outage: a <c>503</c> would invite endless retries.
+    /// </summary>
+    private static bool HoldsDeterministicDatabaseError(Exception e) => e switch
+    {
+        DbException { SqlState: { Length: 5 } state } when state[..2] is "21" or "22" or "23" or "42" or "0A" or "44" => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(HoldsDeterministicDatabaseError),
+        _ => e.InnerException is { } inner && HoldsDeterministicDatabaseError(inner),
+    };
 
     private static bool IsInfrastructureFault(Exception e) => e switch
     {

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Dispatch.Api;
 
 /// <summary>Collects field errors of one request, so a caller learns every problem at once.</summary>
@@ -58,6 +60,20 @@ public sealed class Validator
         }
     }
 
+    /// <summary>
+    /// Refuses a JSON value holding the NUL character (<c>\u0000</c>) in any string or key: PostgreSQL stores no NUL
+    /// in text or JSON, so the value could never be stored there; memory mode refuses it too, so both answer alike.
+    /// </summary>
+    /// <param name="rawText">The value's JSON text as sent (<see cref="JsonElement.GetRawText"/>), which callers hold already.</param>
+    public void WithoutNul(string field, JsonElement? value, string? rawText)
+    {
+        // NUL can only be written as the escape \u0000; values without that text need no walk.
+        if (value is { } json && rawText is not null && rawText.Contains("\\u0000", StringComparison.Ordinal) && HoldsNul(json))
+        {
+            Add(field, "Must not contain the NUL character (\\u0000) in any string or key.");
+        }
+    }
+
     public void Required(string field, object? value)
     {
         if (value is null)
@@ -65,4 +81,12 @@ public sealed class Validator
             Add(field, "Required.");
         }
     }
+
+    private static bool HoldsNul(JsonElement json) => json.ValueKind switch
+    {
+        JsonValueKind.String => json.GetString()!.Contains('\0', StringComparison.Ordinal),
+        JsonValueKind.Array => json.EnumerateArray().Any(HoldsNul),
+        JsonValueKind.Object => json.EnumerateObject().Any(p => p.Name.Contains('\0', StringComparison.Ordinal) || HoldsNul(p.Value)),
+        _ => false,
+    };
 }

@@ -45,8 +45,8 @@ public static class EventsApi
         using var slot = slots.TryTake(caller);
         if (slot is null)
         {
-            http.Response.Headers.RetryAfter = "5";
-            return Problems.RateLimited($"At most {slots.PerCaller} event streams may be open at once per caller.");
+            // A slot frees only when one of the caller's streams closes; a few seconds is a fair first wait.
+            return Problems.RateLimited(http.Response, TimeSpan.FromSeconds(5), $"At most {slots.PerCaller} event streams may be open at once per caller.");
         }
 
         var interest = http.RequestServices.GetRequiredService<IEventInterest>();

@@ -39,6 +39,11 @@ public static class RequestersApi
         var request = body.Value!;
         var validator = new Validator();
         validator.Id("id", request.Id);
+        if (string.IsNullOrWhiteSpace(request.Name))
+        {
+            validator.Add("name", "Required: a name people recognise the requester by.");
+        }
+
         validator.MaxLength("name", request.Name, 1024);
         if (!validator.IsValid)
         {
@@ -46,8 +51,7 @@ public static class RequestersApi
         }
 
         var apiKey = Secrets.Issue(Secrets.RequesterPrefix, request.Id!);
-        var name = string.IsNullOrWhiteSpace(request.Name) ? request.Id! : request.Name;
-        var result = await grains.GetReference<IRequesterGrain>(request.Id!).CreateAsync(name, Secrets.Hash(apiKey));
+        var result = await grains.GetReference<IRequesterGrain>(request.Id!).CreateAsync(request.Name!, Secrets.Hash(apiKey));
         return Answers.From(result, created => TypedResults.Created($"/v1/requesters/{created.Id}", new CreatedRequester(created.Id, created.Name, apiKey)));
     }
 }

@@ -130,6 +130,7 @@ public static class WorkApi
             validator.Add("result", $"Must be at most {options.MaxPayloadBytes} bytes of JSON.");
         }
 
+        validator.WithoutNul("result", body.Value.Result, result);
         if (!validator.IsValid)
         {
             return Problems.Validation(validator.Errors);

@@ -4,8 +4,8 @@ namespace Dispatch.Client;
 
 /// <summary>A new requester: a platform's customer that owns projects.</summary>
 /// <param name="Id">Caller-chosen id, <c>^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$</c>.</param>
-/// <param name="Name">Display name. Default: the id.</param>
-public sealed record NewRequester(string Id, string? Name = null);
+/// <param name="Name">Display name; required.</param>
+public sealed record NewRequester(string Id, string Name);
 
 /// <summary>A requester just created; <see cref="ApiKey"/> is shown here once and never again.</summary>
 public sealed record CreatedRequester(string Id, string Name, string ApiKey);

@@ -72,6 +72,9 @@ public enum LeaseRefusal
     NoFreeSlot = 2,
     WorkerHadTask = 3,
     NotFound = 4,
+
+    /// <summary>The project is paused or closed: none of its tasks leases.</summary>
+    ProjectNotOpen = 5,
 }
 
 /// <summary>The answer of a task to a lease request, with its snapshot for the shard either way.</summary>

@@ -18,6 +18,13 @@ public sealed class SiloViewOptions
     public TimeSpan ProjectDirectoryMaxAge { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// How many projects this silo's copy of project settings holds at most: claims may name any project id, existing
+    /// or not, and each would otherwise be remembered for ever. Past it, entries older than
+    /// <see cref="ProjectDirectoryMaxAge"/> go first, then the oldest. Default: 10,000.
+    /// </summary>
+    public int ProjectDirectoryMaxEntries { get; set; } = 10_000;
+
+    /// <summary>
     /// How old this silo's copy of the open projects in routing order (<see cref="RoutingTable"/>) may be: how late
     /// a routed claim on another silo sees a project opened, closed or changed. Default: 1 second.
     /// </summary>
@@ -79,6 +86,11 @@ public sealed class SiloViewOptions
         if (WorkAvailabilityRechecksPerClaim < 1)
         {
             problems.Add($"{Section}:{nameof(WorkAvailabilityRechecksPerClaim)} must be at least 1, or a project whose work signal was lost would be skipped until the next signal names it; it is {WorkAvailabilityRechecksPerClaim}.");
+        }
+
+        if (ProjectDirectoryMaxEntries < 1)
+        {
+            problems.Add($"{Section}:{nameof(ProjectDirectoryMaxEntries)} must be at least 1; it is {ProjectDirectoryMaxEntries}.");
         }
 
         if (EventInterestLease <= TimeSpan.FromSeconds(IEventInterest.RenewSeconds) || EventInterestLease > Longest)

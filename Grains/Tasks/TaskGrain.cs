@@ -67,6 +67,13 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             return new LeaseAttempt(null, LeaseRefusal.NotFound, null);
         }
 
+        // The worker's silo checks the status too, but a routed claim trusts the catalogue of open projects, whose
+        // update may have failed after the project was paused or closed: the task itself grants nothing then.
+        if (project.Status != ProjectStatus.Open)
+        {
+            return new LeaseAttempt(null, LeaseRefusal.ProjectNotOpen, TaskSnapshots.Of(_task, project.Overlap));
+        }
+
         var settings = project.Settings;
         var leaseId = Guid.NewGuid().ToString("N").ToUpperInvariant();
         var decision = TaskLifecycle.Decide(_task, new TaskCommand.Lease(workerId, leaseId, TimeSpan.FromSeconds(settings.LeaseSeconds)), Context(project));

@@ -111,6 +111,11 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
             {
                 return grant;
             }
+
+            if (attempt.Refusal == LeaseRefusal.ProjectNotOpen)
+            {
+                return null;
+            }
         }
 
         return null;

@@ -37,4 +37,7 @@ public sealed partial class WorkerGrain
     private static partial void LogSuspendedForAcceptance(ILogger logger, string workerId, string skill, long reviewed, double acceptance);
     [LoggerMessage(EventId = 1320, Level = LogLevel.Information, Message = "Worker {WorkerId}: {Kind} of {Amount} entered as {EntryId}")]
     private static partial void LogLedgerEntry(ILogger logger, string workerId, LedgerEntryKind kind, decimal amount, string entryId);
+
+    [LoggerMessage(EventId = 1330, Level = LogLevel.Warning, Message = "A claim by worker {WorkerId} failed without an answer; the worker reads its active leases again")]
+    private static partial void LogClaimUnanswered(ILogger logger, Exception exception, string workerId);
 }

@@ -38,6 +38,13 @@ public sealed partial class WorkerGrain(
     // Set when a submit failed without an answer: the task may have stored it, so the sums are read again.
     private bool _totalsUnsure;
 
+    // Set when a claim failed without an answer: its task may have stored a lease this activation never heard of,
+    // so the active leases are read again before they are next used.
+    private bool _leasesUnsure;
+
+    // Leases ended while the active leases are being read again, so that the read does not bring them back.
+    private HashSet<string>? _endedDuringReread;
+
     /// <summary>A lease this long past its deadline has surely been expired by its task, even if the news was lost.</summary>
     private static readonly TimeSpan ForgetAfterDeadline = TimeSpan.FromSeconds(5);
 
@@ -54,8 +61,7 @@ public sealed partial class WorkerGrain(
         _ledgerSums = await ledger.GetSumsAsync(WorkerId, cancellationToken);
         foreach (var active in await taskStore.GetActiveLeasesAsync(WorkerId, cancellationToken))
         {
-            var settings = (await projects.GetAsync(active.ProjectId))?.Settings;
-            _active[active.Lease.LeaseId] = new LeaseGrant(active.Lease.LeaseId, active.ProjectId, active.TaskId, active.PayloadJson, settings?.Instructions, settings?.LabelConfig, active.Lease.ExpiresAt);
+            _active[active.Lease.LeaseId] = await ToGrantAsync(active);
         }
 
         // Leases overdue in storage belong to tasks that were not active to expire them: wake those tasks, without
@@ -96,6 +102,7 @@ public sealed partial class WorkerGrain(
         }
 
         await EnsureTotalsAsync();
+        await EnsureLeasesAsync();
         ForgetLeasesPastDeadline();
         return View();
     }
@@ -172,6 +179,7 @@ public sealed partial class WorkerGrain(
             return Blocked<LeaseGrant?>();
         }
 
+        await EnsureLeasesAsync();
         ForgetLeasesPastDeadline();
         if (_active.Count >= state.State.MaxActiveLeases)
         {
@@ -198,11 +206,11 @@ public sealed partial class WorkerGrain(
                 return Result<LeaseGrant?>.Fail(ErrorKind.ProjectNotOpen, $"Project '{projectId}' is {project.Status.ToString().ToLowerInvariant()}.");
             }
 
-            grant = await ClaimFromAsync(project.Id, project.QueueShards);
+            grant = await WatchedAsync(() => ClaimFromAsync(project.Id, project.QueueShards));
         }
         else
         {
-            grant = await ClaimRoutedAsync();
+            grant = await WatchedAsync(ClaimRoutedAsync);
         }
 
         if (grant is not null)
@@ -218,11 +226,13 @@ public sealed partial class WorkerGrain(
         return Result<LeaseGrant?>.Ok(grant);
     }
 
-    public Task<ImmutableArray<LeaseGrant>> GetActiveLeasesAsync()
+    public async Task<ImmutableArray<LeaseGrant>> GetActiveLeasesAsync()
     {
+        await EnsureLeasesAsync();
+
         // An overdue lease is over even while its task has yet to record the expiry.
         var now = time.GetUtcNow();
-        return Task.FromResult(_active.Values.Where(l => l.ExpiresAt > now).OrderBy(l => l.ExpiresAt).ToImmutableArray());
+        return _active.Values.Where(l => l.ExpiresAt > now).OrderBy(l => l.ExpiresAt).ToImmutableArray();
     }
 
     public async Task<Result<HeartbeatReceipt>> HeartbeatAsync(string leaseId, int? extendSeconds)
@@ -266,6 +276,11 @@ public sealed partial class WorkerGrain(
         // "Already submitted" may be an earlier attempt whose answer was lost (even by an activation of this worker
         // on a silo that died): the sums are read again rather than trusted.
         _totalsUnsure |= result.Error == ErrorKind.LeaseNotActive;
+        if (result.Error == ErrorKind.LeaseNotActive)
+        {
+            await EvaluateExamAgainAsync(leaseId);
+        }
+
         if (result.IsSuccess && await projects.GetAsync(result.Value!.ProjectId) is { } project)
         {
             var receipt = result.Value;
@@ -305,6 +320,7 @@ public sealed partial class WorkerGrain(
     public Task LeaseEndedAsync(string leaseId)
     {
         _active.Remove(leaseId);
+        _endedDuringReread?.Add(leaseId);
         return Task.CompletedTask;
     }
 
@@ -345,6 +361,53 @@ public sealed partial class WorkerGrain(
             _totals = await taskStore.GetWorkerTotalsAsync(WorkerId);
             _totalsUnsure = false;
         }
+    }
+
+    /// <summary>Runs a claim, noting when it fails without an answer (see <see cref="_leasesUnsure"/>).</summary>
+    private async Task<LeaseGrant?> WatchedAsync(Func<Task<LeaseGrant?>> claim)
+    {
+        try
+        {
+            return await claim();
+        }
+        catch (Exception e)
+        {
+            LogClaimUnanswered(logger, e, WorkerId);
+            _leasesUnsure = true;
+            throw;
+        }
+    }
+
+    private async Task EnsureLeasesAsync()
+    {
+        if (!_leasesUnsure)
+        {
+            return;
+        }
+
+        _endedDuringReread = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var active in await taskStore.GetActiveLeasesAsync(WorkerId))
+            {
+                if (!_active.ContainsKey(active.Lease.LeaseId) && !_endedDuringReread.Contains(active.Lease.LeaseId))
+                {
+                    _active[active.Lease.LeaseId] = await ToGrantAsync(active);
+                }
+            }
+
+            _leasesUnsure = false;
+        }
+        finally
+        {
+            _endedDuringReread = null;
+        }
+    }
+
+    private async Task<LeaseGrant> ToGrantAsync(ActiveLeaseRecord active)
+    {
+        var settings = (await projects.GetAsync(active.ProjectId))?.Settings;
+        return new LeaseGrant(active.Lease.LeaseId, active.ProjectId, active.TaskId, active.PayloadJson, settings?.Instructions, settings?.LabelConfig, active.Lease.ExpiresAt);
     }
 
     private Result<T> Blocked<T>() => Result<T>.Fail(ErrorKind.WorkerBlocked, $"Worker '{WorkerId}' is blocked.");
@@ -412,6 +475,22 @@ public sealed partial class WorkerGrain(
         routing.Forget();
         LogPassedExam(logger, WorkerId, project.Id, exam.Skill, level, outcome.Score);
         Publish(project.Id, EventTypes.WorkerCertified, $$"""{"skill":{{Json(exam.Skill)}},"level":{{level}},"score":{{outcome.Score.ToString("R", CultureInfo.InvariantCulture)}}}""");
+    }
+
+    /// <summary>
+    /// A repeated submit of a stored submission: the attempt that stored it may have failed before it evaluated the
+    /// exam (the evaluation follows the submit's commit), so the evaluation runs again. It grants a skill the worker
+    /// does not hold yet, so repeating it never raises, restores or announces anything twice.
+    /// </summary>
+    private async Task EvaluateExamAgainAsync(string leaseId)
+    {
+        if (await taskStore.FindLeaseAsync(leaseId) is { } location && location.WorkerId == WorkerId
+            && await projects.GetAsync(location.ProjectId) is { Settings.Exam: { } exam } project
+            && !state.State.Certifications.ContainsKey(exam.Skill))
+        {
+            await EnsureTotalsAsync();
+            await ApplyExamAsync(project);
+        }
     }
 
     /// <summary>Releases the active leases of projects whose requirements this worker no longer meets.</summary>

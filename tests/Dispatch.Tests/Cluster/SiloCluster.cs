@@ -311,6 +311,28 @@ public sealed class SiloCluster : IAsyncDisposable
         return rows;
     }
 
+    /// <summary>
+    /// The membership rows of this cluster that hold votes (Orleans' <c>suspect_times</c>: "silo,time|silo,time"):
+    /// (silo port, generation, status name, the votes as stored).
+    /// </summary>
+    public async Task<List<(int Port, int Generation, string Status, string Votes)>> SuspicionsAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT port, generation, status, suspect_times FROM orleans_membership " +
+            "WHERE deployment_id = @id AND coalesce(suspect_times, '') <> '' ORDER BY port, generation", connection);
+        command.Parameters.AddWithValue("id", ClusterId);
+        var rows = new List<(int, int, string, string)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetInt32(0), reader.GetInt32(1), ((SiloStatus)reader.GetInt32(2)).ToString(), reader.GetString(3)));
+        }
+
+        return rows;
+    }
+
     /// <summary>Silo ports with an <c>Active</c> row in the membership table.</summary>
     public async Task<List<int>> ActivePortsAsync() =>
         [.. (await MembershipAsync()).Where(r => r.Status == nameof(SiloStatus.Active)).Select(r => r.Port).Order()];

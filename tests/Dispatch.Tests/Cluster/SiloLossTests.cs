@@ -187,7 +187,7 @@ public sealed class SiloLossTests(PostgresServer postgres, ITestOutputHelper out
         $"{failures.Count} rule(s) broken:{Environment.NewLine}" + string.Join(Environment.NewLine, failures.Take(30));
 
     /// <summary>Creates a requester, a project of <paramref name="tasks"/> tasks and the workers, homed round-robin on the silos.</summary>
-    private static async Task<(string OwnerKey, string ProjectId, List<string> TaskIds, List<CrowdWorker> Workers)> SetUpAsync(
+    internal static async Task<(string OwnerKey, string ProjectId, List<string> TaskIds, List<CrowdWorker> Workers)> SetUpAsync(
         SiloCluster cluster, int workerCount, int tasks, int overlap, int leaseSeconds, int maxAttempts)
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];

@@ -205,6 +205,21 @@ public sealed class SiloProcess : IAsyncDisposable
         throw new TimeoutException($"{Name} was not ready within {timeout.TotalSeconds:0} s; last: {last}{Environment.NewLine}{LogTail()}");
     }
 
+    /// <summary>Waits until the process exits by itself; returns its exit code, or null when it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Whether <c>/health/ready</c> answers 200 now.</summary>
     public async Task<bool> IsReadyAsync()
     {

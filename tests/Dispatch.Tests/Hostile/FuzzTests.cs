@@ -58,7 +58,7 @@ public sealed partial class FuzzTests(MemoryApiHost host, ITestOutputHelper outp
     private static readonly Endpoint[] Endpoints =
     [
         new("create requester", HttpMethod.Post, _ => "/v1/requesters", _ => new() { ["id"] = Fresh("fzr"), ["name"] = "N" }, HttpStatusCode.Created,
-            [new("id", Kind.String, true), new("name", Kind.String)]),
+            [new("id", Kind.String, true), new("name", Kind.String, true)]),
         new("create worker", HttpMethod.Post, _ => "/v1/workers",
             _ => new() { ["id"] = Fresh("fzw"), ["displayName"] = "D", ["maxActiveLeases"] = 5 }, HttpStatusCode.Created,
             [new("id", Kind.String, true), new("displayName", Kind.String), new("maxActiveLeases", Kind.Int)]),

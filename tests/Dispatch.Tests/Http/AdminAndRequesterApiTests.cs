@@ -201,6 +201,20 @@ public abstract class AdminAndRequesterApiTests : ApiTestBase
         Assert.NotEqual(Host.AdminKey, body["apiKey"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("""{"id":"ID"}""")]
+    [InlineData("""{"id":"ID","name":null}""")]
+    [InlineData("""{"id":"ID","name":"  "}""")]
+    public async Task CreateRequester_WithoutName_Is400Validation_AndStoresNothing(string body)
+    {
+        var id = NewId("req");
+
+        (await Admin.PostApiAsync("/v1/requesters", body.Replace("ID", id, StringComparison.Ordinal))).IsValidationProblem("name");
+
+        // Nothing was stored: the id is still free.
+        (await Admin.PostApiAsync("/v1/requesters", new { id, name = "Named at last" })).Is(HttpStatusCode.Created);
+    }
+
     [Fact]
     public async Task CreateRequester_SameIdAgain_Is409Conflict()
     {

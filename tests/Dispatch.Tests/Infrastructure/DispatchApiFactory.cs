@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dispatch.Tests.Infrastructure;
 
@@ -53,12 +55,19 @@ public sealed class DispatchApiFactory : WebApplicationFactory<Program>
     /// <summary>More settings for the host, applied last; set them before the host starts.</summary>
     public Dictionary<string, string> Settings { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Changes to the host's services after its own (say, a store that fails on purpose); set before it starts.</summary>
+    public Action<IServiceCollection>? TestServices { get; set; }
+
     /// <summary>Creates a postgres-mode factory on <paramref name="connectionString"/>.</summary>
     public static DispatchApiFactory ForPostgres(string connectionString, string? serviceId = null) =>
         new(StorageMode.Postgres, connectionString, serviceId);
 
     /// <summary>Creates a memory-mode factory.</summary>
     public static DispatchApiFactory ForMemory() => new(StorageMode.Memory);
+
+    /// <summary>Creates a factory of <paramref name="storage"/>, on a new database of <paramref name="postgres"/> for PostgreSQL.</summary>
+    public static async Task<DispatchApiFactory> ForAsync(StorageMode storage, PostgresServer postgres) =>
+        storage == StorageMode.Postgres ? ForPostgres(await postgres.CreateDatabaseAsync()) : ForMemory();
 
     /// <summary>Starts the host now (silo included) rather than on the first request.</summary>
     public DispatchApiFactory Start()
@@ -105,6 +114,11 @@ public sealed class DispatchApiFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (TestServices is { } change)
+        {
+            builder.ConfigureTestServices(change);
         }
     }
 

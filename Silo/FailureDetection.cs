@@ -1,0 +1,31 @@
+using Orleans.Configuration;
+
+namespace Dispatch.Silo;
+
+/// <summary>
+/// How fast this host's cluster declares a lost silo dead, before <c>Orleans:Membership:*</c> settings are applied
+/// over it. Until a lost silo is declared dead, calls to its grains fail and nothing they touch completes, so these
+/// values bound the failover pause; the price of a short pause is a silo that stops answering probes for a few
+/// seconds (a long GC or a frozen VM) being declared dead, which restarts it.
+/// </summary>
+public static class FailureDetection
+{
+    /// <summary>
+    /// Probes each second (between half a second and four, as Orleans adapts them to the round trips it sees) and
+    /// suspects a silo after two missed ones. A killed process refuses connections, so each probe fails at once and
+    /// the lost silo is voted out after about two probe periods; with three or more silos the second probe goes
+    /// through another silo, whose answer is the second vote. A busy silo is spared by Orleans' other checks, kept
+    /// on: a silo whose connection brought any message within the detection window is not voted against, and a silo
+    /// that finds itself degraded lengthens its probe timeouts. Votes count for ten seconds only, so that two short
+    /// stalls minutes apart never add up to a death.
+    /// </summary>
+    public static void ApplyDefaults(ClusterMembershipOptions options)
+    {
+        options.ProbeTimeout = TimeSpan.FromSeconds(1);
+        options.NumMissedProbesLimit = 2;
+        options.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(10);
+        options.EnableIndirectProbes = true;
+        options.EnableConnectionLivenessCheck = true;
+        options.ExtendProbeTimeoutDuringDegradation = true;
+    }
+}
