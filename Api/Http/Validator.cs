@@ -1,3 +1,4 @@
+using Dispatch.Common;
 namespace Dispatch.Api;
 
 /// <summary>Collects field errors of one request, so a caller learns every problem at once.</summary>
@@ -17,6 +18,15 @@ public sealed class Validator
         }
 
         messages.Add(message);
+    }
+
+    /// <summary>The grains' own rule errors; a field already named by a shape error keeps only that one.</summary>
+    public void AddAll(IEnumerable<FieldError> errors)
+    {
+        foreach (var error in errors.Where(e => !_errors.ContainsKey(e.Field)))
+        {
+            Add(error.Field, error.Message);
+        }
     }
 
     public void Id(string field, string? value, bool required = true)
