@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dispatch.Common;
 
 namespace Dispatch.Api;
 
@@ -19,6 +20,15 @@ public sealed class Validator
         }
 
         messages.Add(message);
+    }
+
+    /// <summary>The grains' own rule errors; a field already named by a shape error keeps only that one.</summary>
+    public void AddAll(IEnumerable<FieldError> errors)
+    {
+        foreach (var error in errors.Where(e => !_errors.ContainsKey(e.Field)))
+        {
+            Add(error.Field, error.Message);
+        }
     }
 
     public void Id(string field, string? value, bool required = true)

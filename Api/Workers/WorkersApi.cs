@@ -12,7 +12,6 @@ namespace Dispatch.Api.Workers;
 
 public static class WorkersApi
 {
-    public const int DefaultMaxActiveLeases = 5;
 
     public static RouteGroupBuilder MapWorkersApi(this RouteGroupBuilder v1, ApiAuth auth)
     {
@@ -56,14 +55,15 @@ public static class WorkersApi
         var validator = new Validator();
         validator.Id("id", request.Id);
         validator.MaxLength("displayName", request.DisplayName, 1024);
-        validator.Range("maxActiveLeases", request.MaxActiveLeases, 1, 1000);
+        var maxActiveLeases = request.MaxActiveLeases ?? WorkerRules.DefaultMaxActiveLeases;
+        validator.AddAll(WorkerRules.CheckMaxActiveLeases(maxActiveLeases));
         if (!validator.IsValid)
         {
             return Problems.Validation(validator.Errors);
         }
 
         var token = Secrets.Issue(Secrets.WorkerPrefix, request.Id!);
-        var result = await grains.GetReference<IWorkerGrain>(request.Id!).CreateAsync(request.DisplayName, request.MaxActiveLeases ?? DefaultMaxActiveLeases, Secrets.Hash(token));
+        var result = await grains.GetReference<IWorkerGrain>(request.Id!).CreateAsync(request.DisplayName, maxActiveLeases, Secrets.Hash(token));
         return Answers.From(result, created => TypedResults.Created($"/v1/workers/{created.Id}", new CreatedWorker(created.Id, token)));
     }
 
@@ -93,9 +93,8 @@ public static class WorkersApi
 
         var validator = new Validator();
         validator.Id("workerId", workerId);
-        validator.Id("skill", skill);
         validator.Required("level", body.Value!.Level);
-        validator.Range("level", body.Value.Level, 1, 100);
+        validator.AddAll(WorkerRules.CheckCertification(skill, body.Value.Level ?? 1));
         if (!validator.IsValid)
         {
             return Problems.Validation(validator.Errors);

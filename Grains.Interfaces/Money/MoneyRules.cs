@@ -18,6 +18,9 @@ public static class MoneyRules
     /// <summary>The largest single payout: far above any balance a crowd worker reaches, far below decimal's range.</summary>
     public const decimal MaxPayout = 1_000_000_000m;
 
+    /// <summary>The largest reward per submission or review, from the contract.</summary>
+    public const decimal MaxReward = 1_000_000m;
+
     public const int MaxIdempotencyKeyLength = 64;
 
     /// <summary>The most entries one page of a ledger holds.</summary>

@@ -27,6 +27,11 @@ public sealed partial class ProjectGrain(
 
     public async Task<Result<ProjectView>> CreateAsync(string? ownerRequesterId, ProjectSettings settings)
     {
+        if (ProjectRules.Check(settings) is { Count: > 0 } errors)
+        {
+            return FieldError.Refuse<ProjectView>(errors);
+        }
+
         if (state.State.Exists)
         {
             return Result<ProjectView>.Fail(ErrorKind.Conflict, $"Project '{ProjectId}' already exists.");
@@ -65,6 +70,11 @@ public sealed partial class ProjectGrain(
         if (!state.State.Exists)
         {
             return NotFound<ProjectView>();
+        }
+
+        if (ProjectRules.Check(patch) is { Count: > 0 } errors)
+        {
+            return FieldError.Refuse<ProjectView>(errors);
         }
 
         if (patch.Status is { } status && status != state.State.Status && state.State.Status == ProjectStatus.Closed)

@@ -35,6 +35,7 @@ public sealed partial class WorkerGrain
 
     [LoggerMessage(EventId = 1310, Level = LogLevel.Debug, Message = "Worker {WorkerId} suspended for {Skill}: {Reviewed} reviewed submissions, acceptance {Acceptance}")]
     private static partial void LogSuspendedForAcceptance(ILogger logger, string workerId, string skill, long reviewed, double acceptance);
+
     [LoggerMessage(EventId = 1320, Level = LogLevel.Information, Message = "Worker {WorkerId}: {Kind} of {Amount} entered as {EntryId}")]
     private static partial void LogLedgerEntry(ILogger logger, string workerId, LedgerEntryKind kind, decimal amount, string entryId);
 

@@ -76,6 +76,11 @@ public sealed partial class WorkerGrain(
 
     public async Task<Result<WorkerView>> CreateAsync(string? displayName, int maxActiveLeases, byte[] tokenHash)
     {
+        if (WorkerRules.CheckMaxActiveLeases(maxActiveLeases) is { Count: > 0 } errors)
+        {
+            return FieldError.Refuse<WorkerView>(errors);
+        }
+
         if (state.State.Exists)
         {
             return Result<WorkerView>.Fail(ErrorKind.Conflict, $"Worker '{WorkerId}' already exists.");
@@ -112,6 +117,11 @@ public sealed partial class WorkerGrain(
 
     public async Task<Result<WorkerView>> CertifyAsync(string skill, int level, CertificationSource source)
     {
+        if (WorkerRules.CheckCertification(skill, level) is { Count: > 0 } errors)
+        {
+            return FieldError.Refuse<WorkerView>(errors);
+        }
+
         var result = await ChangeAsync(s => s.Certifications[skill] = new Certification(skill, level, source, time.GetUtcNow(), Suspended: false));
         if (result.IsSuccess)
         {

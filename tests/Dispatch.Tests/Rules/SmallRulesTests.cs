@@ -1,3 +1,4 @@
+using Dispatch.Common;
 using Dispatch.Api;
 using Dispatch.Api.Auth;
 using Dispatch.Grains.Projects;

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Dispatch.Api;
+namespace Dispatch.Common;
 
 /// <summary>The shape of every caller-chosen identifier.</summary>
 public static partial class Identifiers
