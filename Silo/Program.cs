@@ -17,6 +17,7 @@ app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => fa
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
 app.MapOpenApi();
 app.MapApiReference();
+app.MapDispatchWebPages();
 app.MapDispatchApi();
 app.MapDispatchMetrics();
 app.MapDispatchDashboard();
