@@ -130,7 +130,9 @@ async function work(current) {
         }
 
         status('');
-        await workOn(current, lease, date);
+        const done = workOn(current, lease, date);
+        refreshProfile(current);
+        await done;
         waitSeconds = 0;
         refreshProfile(current);
     }
