@@ -43,6 +43,7 @@ public sealed class WorkspaceTests(BrowserFixture browser, MemoryApiHost host)
         await Expect(page.Locator("#lease-what")).ToContainTextAsync("review-1");
         await Expect(page.Locator("#countdown")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^[45]:\d\d left$"));
         await Choice(page, "Positive").ClickAsync();
+        await Expect(Choice(page, "Positive")).ToBeCheckedAsync();
         await ScreenshotAsync(page, "workspace.png");
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
 
@@ -78,6 +79,7 @@ public sealed class WorkspaceTests(BrowserFixture browser, MemoryApiHost host)
 
         var width = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
         Assert.True(width <= Phone.Width, $"the page is {width} px wide on a {Phone.Width} px screen");
+        await ScreenshotAsync(page, "workspace-phone.png");
         await page.GetByRole(AriaRole.Button, new() { Name = "Skip" }).ClickAsync();
 
         await Expect(page.Locator("#notice")).ToHaveTextAsync("Skipped.");
