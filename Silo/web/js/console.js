@@ -6,6 +6,7 @@ import { openEditor } from './editor.js';
 import { followEvents } from './events.js';
 import { download, fetchResults, toCsv, toJsonLines } from './results-export.js';
 import { holderOf, sessionSlot, takeFromFragment } from './session.js';
+import { showSignedIn, showSignIn } from './signin.js';
 import { batches, parseTasks } from './tasks-file.js';
 
 const saved = sessionSlot('dispatch.console');
@@ -41,23 +42,15 @@ function start() {
     if (known?.key) {
         signIn(known.key);
     } else {
-        showSignIn('');
+        showSignIn('console', '');
     }
-}
-
-function showSignIn(problem) {
-    byId('console').hidden = true;
-    byId('sign-out').hidden = true;
-    byId('who').textContent = '';
-    byId('sign-in').hidden = false;
-    say(byId('sign-in-error'), problem, 'error');
 }
 
 async function signIn(key) {
     const holder = holderOf(key);
     const role = holder?.prefix === 'rq' ? 'requester' : holder?.prefix === 'wk' ? 'worker' : 'admin';
     if (role === 'worker') {
-        showSignIn('That is a worker token: workers sign in at /workspace.');
+        showSignIn('console', 'That is a worker token: workers sign in at /workspace.');
         return;
     }
 
@@ -67,18 +60,14 @@ async function signIn(key) {
         projects = (await api.get('/v1/projects')).data.items;
     } catch (error) {
         saved.clear();
-        showSignIn(error.status === 401 ? 'This key is not known here.' : error.message);
+        showSignIn('console', error.status === 401 ? 'This key is not known here.' : error.message);
         return;
     }
 
     saved.save({ key });
     session = { api, role, projects: new Map(), selected: null, follow: null, timer: null };
-    byId('sign-in').hidden = true;
-    byId('sign-in').reset();
-    byId('console').hidden = false;
-    byId('sign-out').hidden = false;
+    showSignedIn('console', role === 'admin' ? 'admin' : `requester ${holder.id}`);
     byId('admin').hidden = role !== 'admin';
-    byId('who').textContent = role === 'admin' ? 'admin' : `requester ${holder.id}`;
     showProjects(projects);
     session.timer = setInterval(refreshList, listRefreshMs);
     const first = projects.find(p => p.status !== 'closed') ?? projects[0];
@@ -99,7 +88,7 @@ function signOut(problem) {
     saved.clear();
     byId('projects').replaceChildren();
     byId('detail').hidden = true;
-    showSignIn(problem);
+    showSignIn('console', problem);
 }
 
 function fail(error, target = byId('notice')) {

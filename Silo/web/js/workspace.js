@@ -4,6 +4,7 @@ import { ApiError, createApi, delay, path } from './api.js';
 import { byId, element, formatNumber, say, showFacts, words } from './dom.js';
 import { openEditor } from './editor.js';
 import { holderOf, sessionSlot, takeFromFragment } from './session.js';
+import { showSignedIn, showSignIn } from './signin.js';
 
 const saved = sessionSlot('dispatch.workspace');
 // A claim waits this long for work before the server answers "none" and the page asks again (the API's most).
@@ -28,22 +29,14 @@ async function start() {
     if (known?.token) {
         await signIn(known.token, known.worker ?? '');
     } else {
-        showSignIn('');
+        showSignIn('workspace', '');
     }
-}
-
-function showSignIn(problem) {
-    byId('workspace').hidden = true;
-    byId('sign-out').hidden = true;
-    byId('who').textContent = '';
-    byId('sign-in').hidden = false;
-    say(byId('sign-in-error'), problem, 'error');
 }
 
 async function signIn(token, workerId) {
     workerId ||= holderOf(token)?.id ?? '';
     if (!token || !workerId) {
-        showSignIn('Type the worker id: it cannot be read from this token.');
+        showSignIn('workspace', 'Type the worker id: it cannot be read from this token.');
         return;
     }
 
@@ -53,7 +46,7 @@ async function signIn(token, workerId) {
         worker = (await api.get(path`/v1/workers/${workerId}`)).data;
     } catch (error) {
         saved.clear();
-        showSignIn(error.status === 401 ? 'This token is not known here.'
+        showSignIn('workspace', error.status === 401 ? 'This token is not known here.'
             : error.status === 403 ? 'This token belongs to another worker.'
             : error.message);
         return;
@@ -61,11 +54,7 @@ async function signIn(token, workerId) {
 
     saved.save({ token, worker: workerId });
     session = { api, workerId, stop: new AbortController(), task: null };
-    byId('sign-in').hidden = true;
-    byId('sign-in').reset();
-    byId('workspace').hidden = false;
-    byId('sign-out').hidden = false;
-    byId('who').textContent = worker.displayName ? `${worker.displayName} (${worker.id})` : worker.id;
+    showSignedIn('workspace', worker.displayName ? `${worker.displayName} (${worker.id})` : worker.id);
     showProfile(worker);
     work(session);
 }
@@ -80,7 +69,7 @@ function signOut(problem) {
         ending.task?.end('', '', { release: 'signed out' });
     }
 
-    showSignIn(problem);
+    showSignIn('workspace', problem);
 }
 
 /** Claims and works tasks, one at a time, until sign-out. */

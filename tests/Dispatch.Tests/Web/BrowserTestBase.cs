@@ -51,6 +51,8 @@ public abstract class BrowserTestBase(BrowserFixture browser) : ApiTestBase
         return visit;
     }
 
+    protected static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+
     /// <summary>
     /// Where a test leaves its screenshot: the folder in <c>DISPATCH_SCREENSHOTS</c> (the README's pictures are
     /// made with <c>DISPATCH_SCREENSHOTS=$PWD/docs</c>), else a temporary folder.

@@ -170,6 +170,15 @@ public sealed class ConsoleTests(BrowserFixture browser, MemoryApiHost host)
         await admin.GetByRole(AriaRole.Button, new() { Name = "Unblock", Exact = true }).ClickAsync();
         await Expect(admin.GetByRole(AriaRole.Button, new() { Name = "Block", Exact = true })).ToBeVisibleAsync();
         Assert.False((await GetWorkerAsync(Admin, worker.Id))["blocked"]!.GetValue<bool>());
+
+        // A new worker's token is shown once, with a link that signs the workspace in as that worker.
+        var newcomer = NewId("wrk");
+        await admin.Locator("#worker-create").GetByLabel("Id").FillAsync(newcomer);
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Create worker" }).ClickAsync();
+        await Expect(admin.Locator("#secret")).ToContainTextAsync($"wk.{newcomer}.");
+        var link = await admin.GetByRole(AriaRole.Link, new() { Name = "Open the workspace as this worker" }).GetAttributeAsync("href");
+        await page.GotoAsync(link!);
+        await Expect(page.Locator("#who")).ToHaveTextAsync(newcomer);
         visit.AssertWellBehaved();
     }
 
@@ -183,6 +192,4 @@ public sealed class ConsoleTests(BrowserFixture browser, MemoryApiHost host)
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return await reader.ReadToEndAsync();
     }
-
-    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 }
