@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 builder.AddDispatchSilo();
 builder.AddDispatchMetrics();
+builder.AddDispatchWebPages();
 builder.Services.AddDispatchOpenApi();
 builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-cluster", tags: ["ready"]);
 

@@ -19,6 +19,21 @@ public static class WebPages
 
     private const string LibraryPath = FilesPath + "/lib";
 
+    /// <summary>
+    /// Compresses what the pages load (the editor is 2.6 MB, about 0.7 MB compressed: it matters on a phone) unless
+    /// <c>Dispatch:Web:Enabled</c> is false. Only the pages' paths are compressed; the API's answers are left alone.
+    /// </summary>
+    public static WebApplicationBuilder AddDispatchWebPages(this WebApplicationBuilder builder)
+    {
+        if (Bind(builder.Configuration).Enabled)
+        {
+            // The files hold no secret and echo nothing a request sends, so compressing them over HTTPS leaks nothing.
+            builder.Services.AddResponseCompression(options => options.EnableForHttps = true);
+        }
+
+        return builder;
+    }
+
     /// <summary>Serves the pages and their files unless <c>Dispatch:Web:Enabled</c> is false.</summary>
     public static WebApplication MapDispatchWebPages(this WebApplication app)
     {
@@ -37,7 +52,7 @@ public static class WebPages
             headers.XContentTypeOptions = "nosniff";
             headers["Referrer-Policy"] = "no-referrer";
             return next(http);
-        }));
+        }).UseResponseCompression());
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(root),

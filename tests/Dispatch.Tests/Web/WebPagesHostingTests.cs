@@ -48,6 +48,23 @@ public sealed class WebPagesHostingTests(WebPagesHostingTests.MediaHost host, We
         Assert.Contains("immutable", script.Headers.CacheControl?.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Editor_TravelsCompressed_ToABrowserThatAsks()
+    {
+        using var client = host.Factory.CreateAnonymousClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/web/lib/label-studio/1.4.0/main.js");
+        request.Headers.AcceptEncoding.ParseAdd("gzip");
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+        var compressed = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(compressed.Length < 1_000_000, $"{compressed.Length} bytes compressed");
+        await using var unzipped = new System.IO.Compression.GZipStream(new MemoryStream(compressed), System.IO.Compression.CompressionMode.Decompress);
+        Assert.Equal("231219b8ed42826185320d13d907615cc1e3f16755b6a5af62117611453a39ef", Convert.ToHexStringLower(await SHA256.HashDataAsync(unzipped)));
+    }
+
     [Theory]
     [InlineData("/workspace")]
     [InlineData("/console")]
