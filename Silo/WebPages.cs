@@ -44,6 +44,12 @@ public static class WebPages
         }
 
         var root = Path.Combine(AppContext.BaseDirectory, "web");
+        if (!File.Exists(Path.Combine(root, "workspace.html")))
+        {
+            throw new InvalidOperationException(
+                $"The pages' files are not in {root} (the build copies Silo/web there): deploy them beside the binary, or set {WebPagesOptions.Section}:Enabled=false.");
+        }
+
         var policy = ContentSecurityPolicy(options.MediaSources);
         app.UseWhen(http => IsPage(http.Request.Path), pages => pages.Use((http, next) =>
         {
