@@ -11,7 +11,7 @@ import { batches, parseTasks } from './tasks-file.js';
 
 const saved = sessionSlot('dispatch.console');
 // Projects not followed live are read again this often.
-const listRefreshMs = 15_000;
+const listRefreshMs = 30_000;
 
 const sampleConfig = `<View>
   <Header value="What is the sentiment of this review?"/>
@@ -355,6 +355,8 @@ async function showDeadLettered() {
                         await session.api.post(path`/v1/projects/${projectId}/tasks/${task.id}/retry`);
                         retry.closest('tr').remove();
                         say(byId('notice'), `Task ${task.id} is open again.`, 'ok');
+                        // A retry has no event of its own on the stream.
+                        updateProject((await session.api.get(path`/v1/projects/${projectId}`)).data);
                     } catch (error) {
                         fail(error);
                     }

@@ -76,7 +76,7 @@ public sealed class ConsoleTests(BrowserFixture browser, MemoryApiHost host)
 
         var holder = await CreateWorkerAsync();
         (await holder.Client.PostApiAsync($"{WorkerPath(holder.Id)}/leases", new { projectId })).Is(HttpStatusCode.Created);
-        var live = new LocatorAssertionsToHaveAttributeOptions { Timeout = 8_000 };
+        var live = new LocatorAssertionsToHaveAttributeOptions { Timeout = 15_000 };
         await Expect(Count(card, "completed")).ToHaveAttributeAsync("value", "5", live);
         await Expect(Count(card, "activeLeases")).ToHaveAttributeAsync("value", "1", live);
         await Expect(Count(card, "open")).ToHaveAttributeAsync("value", "1195", live);
@@ -133,7 +133,7 @@ public sealed class ConsoleTests(BrowserFixture browser, MemoryApiHost host)
         var lease = (await worker.Client.PostApiAsync($"{WorkerPath(worker.Id)}/leases", new { projectId })).Is(HttpStatusCode.Created);
         var leased = lease["taskId"]!.GetValue<string>();
         (await worker.Client.PostApiAsync($"{WorkerPath(worker.Id)}/leases/{lease["leaseId"]}/release", new { reason = "test" })).Is(HttpStatusCode.OK);
-        await Expect(Count(card, "deadLettered")).ToHaveAttributeAsync("value", "1", new() { Timeout = 8_000 });
+        await Expect(Count(card, "deadLettered")).ToHaveAttributeAsync("value", "1", new() { Timeout = 15_000 });
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Show dead-lettered tasks" }).ClickAsync();
         var row = page.Locator("#dead-lettered-list tr", new() { HasText = leased });
@@ -141,7 +141,7 @@ public sealed class ConsoleTests(BrowserFixture browser, MemoryApiHost host)
 
         await Expect(page.Locator("#notice")).ToHaveTextAsync($"Task {leased} is open again.");
         Assert.Equal("open", (await requester.Client.GetApiAsync(TaskPath(projectId, leased))).Is(HttpStatusCode.OK)["state"]!.GetValue<string>());
-        await Expect(Count(card, "deadLettered")).ToHaveAttributeAsync("value", "0", new() { Timeout = 8_000 });
+        await Expect(Count(card, "deadLettered")).ToHaveAttributeAsync("value", "0", new() { Timeout = 15_000 });
         visit.AssertWellBehaved();
     }
 

@@ -101,7 +101,7 @@ public sealed class WorkspaceTests(BrowserFixture browser, MemoryApiHost host)
 
         await ImportAsync(Admin, projectId, """[{"payload":{"text":"Arrived while waiting."}}]""");
 
-        await Expect(TaskText(page, "Arrived while waiting.")).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Expect(TaskText(page, "Arrived while waiting.")).ToBeVisibleAsync(new() { Timeout = 15_000 });
         visit.AssertWellBehaved();
     }
 
