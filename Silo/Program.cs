@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 builder.AddDispatchSilo();
 builder.AddDispatchMetrics();
+builder.AddDispatchWebPages();
 builder.Services.AddDispatchOpenApi();
 builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("storage-and-cluster", tags: ["ready"]);
 
@@ -23,6 +24,7 @@ app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => fa
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = HealthAnswers.WriteAsync });
 app.MapOpenApi();
 app.MapApiReference();
+app.MapDispatchWebPages();
 app.MapDispatchApi();
 app.MapDispatchMetrics();
 app.MapDispatchDashboard();
