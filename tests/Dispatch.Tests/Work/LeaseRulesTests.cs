@@ -30,6 +30,8 @@ public abstract class LeaseRulesTests : WorkTestBase
 
         var lease = ToLease(response, projectId);
         Assert.Equal("only", lease.TaskId);
+        Assert.Equal("task", lease.Body["kind"]?.GetValue<string>());
+        Assert.Null(lease.Body["review"]);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"img":"a.png","sizes":[1,2],"n":null}"""), lease.Body["payload"]), response.ToString());
         Assert.Equal("Pick the right label.", lease.Body["instructions"]?.GetValue<string>());
         Assert.Equal("<View><Image name=\"i\" value=\"$img\"/></View>", lease.Body["labelConfig"]?.GetValue<string>());
@@ -41,6 +43,31 @@ public abstract class LeaseRulesTests : WorkTestBase
         Assert.Equal(worker.Id, stored["workerId"]!.GetValue<string>());
         AssertSameInstant(lease.ExpiresAt, ApiAssert.IsUtcTimestamp(stored["expiresAt"], "expiresAt"));
         AssertAbout(before, after, ApiAssert.IsUtcTimestamp(stored["leasedAt"], "leasedAt"), view.ToJsonString());
+    }
+
+    [Fact]
+    public async Task ListLeases_AnswersEachActiveLeaseAsTheClaimDid_KindIncluded()
+    {
+        var owner = await CreateRequesterAsync();
+        var projectId = await CreateProjectAsync(owner.Client, """{"instructions":"Count them.","labelConfig":"<View/>"}""");
+        await ImportAsync(owner.Client, projectId, SmallTasks(3, "t"));
+        var worker = await CreateWorkerAsync();
+        var first = ToLease(await ClaimAsync(worker, projectId), projectId);
+        var second = ToLease(await ClaimAsync(worker, projectId), projectId);
+        var submitted = ToLease(await ClaimAsync(worker, projectId), projectId);
+        (await SubmitAsync(worker, submitted.LeaseId)).Is(HttpStatusCode.OK);
+
+        var items = (await worker.Client.GetApiAsync(LeasesPath(worker.Id))).Is(HttpStatusCode.OK)["items"]!.AsArray();
+
+        Assert.Equal(
+            new[] { first.LeaseId, second.LeaseId }.Order(StringComparer.Ordinal),
+            items.Select(i => i!["leaseId"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        foreach (var claimed in new[] { first, second })
+        {
+            var listed = items.Single(i => i!["leaseId"]!.GetValue<string>() == claimed.LeaseId)!;
+            Assert.True(JsonNode.DeepEquals(claimed.Body, listed), $"claimed {claimed.Body.ToJsonString()}, listed {listed.ToJsonString()}");
+            Assert.Equal("task", listed["kind"]?.GetValue<string>());
+        }
     }
 
     [Fact]
