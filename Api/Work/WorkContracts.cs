@@ -11,6 +11,7 @@ public sealed record ClaimRequest(
 
 public sealed record LeaseResponse(
     string LeaseId,
+    [property: Description("\"task\": a task to do. Review leases (crowd review) are not served yet.")] string Kind,
     string ProjectId,
     string TaskId,
     JsonElement Payload,
@@ -18,8 +19,11 @@ public sealed record LeaseResponse(
     string? LabelConfig,
     DateTime ExpiresAt)
 {
+    /// <summary>The only kind served until crowd review is: a lease to do a task.</summary>
+    public const string TaskKind = "task";
+
     public static LeaseResponse From(LeaseGrant grant) => new(
-        grant.LeaseId, grant.ProjectId, grant.TaskId, Json.Parse(grant.PayloadJson), grant.Instructions, grant.LabelConfig, grant.ExpiresAt.UtcDateTime);
+        grant.LeaseId, TaskKind, grant.ProjectId, grant.TaskId, Json.Parse(grant.PayloadJson), grant.Instructions, grant.LabelConfig, grant.ExpiresAt.UtcDateTime);
 }
 
 public sealed record LeaseListResponse(IReadOnlyList<LeaseResponse> Items);

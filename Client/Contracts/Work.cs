@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Dispatch.Client;
 
 /// <summary>A task leased to a worker until <see cref="ExpiresAt"/>.</summary>
+/// <param name="Kind"><c>"task"</c>; null from a server older than version 1.1.</param>
 public sealed record Lease(
     string LeaseId,
     string ProjectId,
@@ -10,7 +11,8 @@ public sealed record Lease(
     JsonElement Payload,
     string? Instructions,
     string? LabelConfig,
-    DateTimeOffset ExpiresAt);
+    DateTimeOffset ExpiresAt,
+    string? Kind = null);
 
 public sealed record HeartbeatReceipt(string LeaseId, DateTimeOffset ExpiresAt);
 

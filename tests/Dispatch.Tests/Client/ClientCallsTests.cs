@@ -42,7 +42,7 @@ public abstract class ClientCallsTests : ClientTestBase
 
         var lease = await mina.ClaimAsync(created.Id, waitSeconds: 20);
         Assert.NotNull(lease);
-        Assert.Equal(("img-1", project.Id, "Pick the right label."), (lease.TaskId, lease.ProjectId, lease.Instructions));
+        Assert.Equal(("img-1", project.Id, "Pick the right label.", "task"), (lease.TaskId, lease.ProjectId, lease.Instructions, lease.Kind));
         Assert.Equal("https://example.com/1.jpg", lease.Payload.GetProperty("url").GetString());
         Assert.Equal([lease.LeaseId], (await mina.ListLeasesAsync(created.Id)).Select(l => l.LeaseId));
 

@@ -30,6 +30,8 @@ public abstract class LeaseRulesTests : WorkTestBase
 
         var lease = ToLease(response, projectId);
         Assert.Equal("only", lease.TaskId);
+        Assert.Equal("task", lease.Body["kind"]?.GetValue<string>());
+        Assert.Null(lease.Body["review"]);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"img":"a.png","sizes":[1,2],"n":null}"""), lease.Body["payload"]), response.ToString());
         Assert.Equal("Pick the right label.", lease.Body["instructions"]?.GetValue<string>());
         Assert.Equal("<View><Image name=\"i\" value=\"$img\"/></View>", lease.Body["labelConfig"]?.GetValue<string>());
@@ -524,6 +526,7 @@ public abstract class LeaseRulesTests : WorkTestBase
         Assert.Equal(kept.LeaseId, item["leaseId"]!.GetValue<string>());
         Assert.Equal(kept.TaskId, item["taskId"]!.GetValue<string>());
         Assert.Equal(projectId, item["projectId"]!.GetValue<string>());
+        Assert.Equal("task", item["kind"]?.GetValue<string>());
         Assert.True(JsonNode.DeepEquals(kept.Body["payload"], item["payload"]), items.ToJsonString());
         AssertSameInstant(kept.ExpiresAt, ApiAssert.IsUtcTimestamp(item["expiresAt"], "expiresAt"));
         Assert.Equal(1, (await GetWorkerAsync(Admin, worker.Id))["activeLeases"]!.GetValue<int>());
