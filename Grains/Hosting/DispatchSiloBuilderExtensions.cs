@@ -4,6 +4,7 @@ using Dispatch.Grains.Metrics;
 using Dispatch.Grains.Money;
 using Dispatch.Grains.Postgres;
 using Dispatch.Grains.Storage;
+using Dispatch.Grains.Workers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -69,6 +70,7 @@ public static class DispatchSiloBuilderExtensions
         builder.Services.TryAddSingleton<RoutingTable>();
         builder.Services.TryAddSingleton<ShardHeads>();
         builder.Services.TryAddSingleton<WorkAvailability>();
+        builder.Services.TryAddSingleton<ClaimRouter>();
         builder.Services.TryAddSingleton<EventInterest>();
         builder.Services.TryAddSingleton<IEventInterest>(sp => sp.GetRequiredService<EventInterest>());
         builder.Services.TryAddSingleton<WorkSignals>();

@@ -26,8 +26,7 @@ public sealed partial class WorkerGrain(
     ProjectDirectory projects,
     RoutingTable routing,
     EventPublisher events,
-    WorkAvailability availability,
-    ShardHeads heads,
+    ClaimRouter claims,
     DispatchMetrics metrics,
     TimeProvider time,
     ILogger<WorkerGrain> logger) : Grain, IWorkerGrain
@@ -216,11 +215,11 @@ public sealed partial class WorkerGrain(
                 return Result<LeaseGrant?>.Fail(ErrorKind.ProjectNotOpen, $"Project '{projectId}' is {project.Status.ToString().ToLowerInvariant()}.");
             }
 
-            grant = await WatchedAsync(() => ClaimFromAsync(project.Id, project.QueueShards));
+            grant = await WatchedAsync(() => claims.ClaimFromAsync(WorkerId, project.Id, project.QueueShards));
         }
         else
         {
-            grant = await WatchedAsync(ClaimRoutedAsync);
+            grant = await WatchedAsync(() => claims.ClaimRoutedAsync(WorkerId, state.State.Certifications));
         }
 
         if (grant is not null)
@@ -521,72 +520,6 @@ public sealed partial class WorkerGrain(
         events.Publish(new DispatchEvent(type, projectId, null, WorkerId, null, time.GetUtcNow(), dataJson));
 
     private static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
-
-    /// <summary>
-    /// Serves the open projects this worker qualifies for in routing order. Everything a routed claim reads before
-    /// asking shards comes from this silo's copies (routes, empty-project memory), so 1,000 open projects cost
-    /// memory lookups, not grain calls.
-    /// </summary>
-    private async Task<LeaseGrant?> ClaimRoutedAsync()
-    {
-        var rechecks = availability.RechecksPerClaim;
-        foreach (var route in await routing.RoutesForAsync(state.State.Certifications))
-        {
-            if (!availability.IsKnownEmpty(route.ProjectId, ref rechecks)
-                && await ClaimFromAsync(route.ProjectId, route.QueueShards) is { } grant)
-            {
-                return grant;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// Keeps the project's claim order across its shards. The claim goes to the shard this silo last saw first in
-    /// order; without a fresh picture (or when that shard has nothing for this worker), every shard tells where its
-    /// first task for this worker stands and the claim goes to the best one (the next best if that one was taken
-    /// meanwhile). When no shard has a free task for anyone, this silo remembers the project as empty until a work
-    /// signal names it.
-    /// </summary>
-    private async Task<LeaseGrant?> ClaimFromAsync(string projectId, int queueShards)
-    {
-        if (heads.Best(projectId) is { } best && await ClaimOnShardAsync(projectId, best) is { } quick)
-        {
-            return quick;
-        }
-
-        var peeks = await Task.WhenAll(Enumerable.Range(0, queueShards).Select(i => Shard(projectId, i).PeekAsync(WorkerId)));
-        heads.Take(projectId, [.. peeks.Select(p => p.Next)]);
-        if (!peeks.Any(p => p.HasFreeTask))
-        {
-            availability.MarkEmpty(projectId);
-            return null;
-        }
-
-        var byClaimOrder = Enumerable.Range(0, queueShards)
-            .Where(i => peeks[i].Head is not null)
-            .OrderBy(i => peeks[i].Head)
-            .ThenBy(_ => Random.Shared.Next());
-        foreach (var i in byClaimOrder)
-        {
-            if (await ClaimOnShardAsync(projectId, i) is { } grant)
-            {
-                return grant;
-            }
-        }
-
-        return null;
-    }
-
-    private async Task<LeaseGrant?> ClaimOnShardAsync(string projectId, int shard)
-    {
-        var claim = await Shard(projectId, shard).ClaimAsync(WorkerId);
-        heads.Update(projectId, shard, claim.Next);
-        return claim.Grant;
-    }
-
-    private ITaskQueueGrain Shard(string projectId, int shard) => GrainFactory.GetReference<ITaskQueueGrain>(Keys.QueueShard(projectId, shard));
 
     private ITaskGrain TaskOf(LeaseGrant lease) => GrainFactory.GetReference<ITaskGrain>(Keys.Task(lease.ProjectId, lease.TaskId));
 
