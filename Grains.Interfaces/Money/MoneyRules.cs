@@ -50,15 +50,27 @@ public static class MoneyRules
     /// <summary>The same amount with no trailing zeros, so that 1.50 and 1.5 read back alike from any store.</summary>
     public static decimal Normalize(decimal amount) => amount / 1.0000000000000000000000000000m;
 
+    /// <summary>
+    /// Null when <paramref name="amount"/> lies in its range and is exact to <see cref="Decimals"/> places; else why not.
+    /// Rewards may be 0 (<paramref name="zeroAllowed"/>); bonuses and payouts may not.
+    /// </summary>
+    public static string? AmountError(decimal amount, decimal max, bool zeroAllowed)
+    {
+        if (amount < 0 || amount > max || (amount == 0 && !zeroAllowed))
+        {
+            return zeroAllowed
+                ? string.Create(CultureInfo.InvariantCulture, $"Must be between 0 and {max:0}.")
+                : string.Create(CultureInfo.InvariantCulture, $"Must be more than 0 and at most {max:#,0}.");
+        }
+
+        return decimal.Round(amount, Decimals) != amount ? $"At most {Decimals} decimal places." : null;
+    }
+
     private static void Amount(List<(string, string)> errors, decimal amount, decimal max)
     {
-        if (amount <= 0 || amount > max)
+        if (AmountError(amount, max, zeroAllowed: false) is { } error)
         {
-            errors.Add(("amount", string.Create(CultureInfo.InvariantCulture, $"Must be more than 0 and at most {max:#,0}.")));
-        }
-        else if (decimal.Round(amount, Decimals) != amount)
-        {
-            errors.Add(("amount", $"At most {Decimals} decimal places."));
+            errors.Add(("amount", error));
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using Dispatch.Common;
 using Dispatch.Money;
 
@@ -119,13 +118,9 @@ public static class ProjectRules
     /// <summary>Rewards are money: bounded so that no worker's sum can overflow, exact to a ten-thousandth.</summary>
     private static void Reward(List<FieldError> errors, string field, decimal amount)
     {
-        if (amount is < 0 or > MoneyRules.MaxReward)
+        if (MoneyRules.AmountError(amount, MoneyRules.MaxReward, zeroAllowed: true) is { } error)
         {
-            errors.Add(new(field, string.Create(CultureInfo.InvariantCulture, $"Must be between 0 and {MoneyRules.MaxReward:0}.")));
-        }
-        else if (decimal.Round(amount, MoneyRules.Decimals) != amount)
-        {
-            errors.Add(new(field, $"At most {MoneyRules.Decimals} decimal places."));
+            errors.Add(new(field, error));
         }
     }
 
