@@ -16,7 +16,7 @@ public sealed record QualityDto(
         JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? MinAcceptance = null);
 
 public sealed record ReviewDto(
-    [property: Description("requester: the owner (or admin) gives each verdict. crowd is not served yet.")] string? Mode,
+    [property: Description("requester: the owner (or admin) gives each verdict. crowd: workers who meet review.requirements review each submission through the claim call.")] string? Mode,
     [property: Range(1, 2_592_000), Description("A submission still pending this long is accepted. Default: 259200 (3 days).")] int? AutoAcceptSeconds = null,
     [property: Description("Crowd mode: who may review. Default: the project's own requirements.")] List<RequirementDto?>? Requirements = null,
     [property: Range(0, 1_000_000), Description("Crowd mode: paid per review, at most 4 decimal places. Default: 0.")] decimal? Reward = null)

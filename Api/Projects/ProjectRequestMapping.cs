@@ -102,7 +102,7 @@ public static class ProjectRequestMapping
         };
         if (review.Mode is null)
         {
-            validator.Add("review.mode", "Required: requester.");
+            validator.Add("review.mode", "Required: requester or crowd.");
         }
         else if (mode is null)
         {

@@ -75,10 +75,6 @@ public static class ProjectRules
         Reward(errors, "reward", reward);
     }
 
-    /// <summary>
-    /// Crowd review (review items served through the claim call) is not served yet, so asking for it is refused rather
-    /// than stored and left undone.
-    /// </summary>
     private static void Review(List<FieldError> errors, ReviewRule? review)
     {
         if (review is null)
@@ -86,11 +82,7 @@ public static class ProjectRules
             return;
         }
 
-        if (review.Mode == ReviewMode.Crowd)
-        {
-            errors.Add(new("review.mode", "Crowd review is not served yet; use requester."));
-        }
-        else if (!Enum.IsDefined(review.Mode))
+        if (!Enum.IsDefined(review.Mode))
         {
             errors.Add(new("review.mode", "Must be requester or crowd."));
         }
