@@ -43,7 +43,40 @@ public static class ProjectRules
         }
 
         Review(errors, settings.Review);
+        Aggregation(errors, settings);
         return errors;
+    }
+
+    /// <summary>A <c>field</c> names a member of a result object: a short name, not a path.</summary>
+    public const int MaxAggregationFieldLength = 256;
+
+    private static void Aggregation(List<FieldError> errors, ProjectSettings settings)
+    {
+        if (settings.Aggregation is { } aggregation)
+        {
+            if (!Enum.IsDefined(aggregation.Method))
+            {
+                errors.Add(new("aggregation.method", "Must be majority or dawidSkene."));
+            }
+
+            if (aggregation.Field is { } field && (field.Length == 0 || field.Length > MaxAggregationFieldLength))
+            {
+                errors.Add(new("aggregation.field", $"Must be 1..{MaxAggregationFieldLength} characters."));
+            }
+        }
+
+        if (settings.DynamicOverlap is not { } dynamic)
+        {
+            return;
+        }
+
+        if (settings.Aggregation is null)
+        {
+            errors.Add(new("dynamicOverlap", "Needs aggregation: agreement is measured on aggregated answers."));
+        }
+
+        Range(errors, "dynamicOverlap.max", dynamic.Max, Math.Max(1, settings.Overlap), MaxOverlap);
+        Share(errors, "dynamicOverlap.agreement", dynamic.Agreement);
     }
 
     public static IReadOnlyList<FieldError> Check(ProjectPatch patch)

@@ -28,6 +28,10 @@ public sealed class GrainRulesTests(GrainClusterFixture fixture)
         { "exam", "exam.level" },
         { "reviewRequirement", "review.requirements[0].minLevel" },
         { "reviewReward", "review.reward" },
+        { "dynamicOverlapAlone", "dynamicOverlap" },
+        { "dynamicOverlapMax", "dynamicOverlap.max" },
+        { "dynamicOverlapAgreement", "dynamicOverlap.agreement" },
+        { "aggregationField", "aggregation.field" },
         { "autoAccept", "review.autoAcceptSeconds" },
     };
 
@@ -49,6 +53,10 @@ public sealed class GrainRulesTests(GrainClusterFixture fixture)
             "quality" => valid with { Quality = new QualityRule(5, 1.5) },
             "exam" => valid with { Exam = new ExamRule("tagging", 101, 0.5) },
             "reviewRequirement" => valid with { Review = new ReviewRule(ReviewMode.Crowd, 60, [new SkillRequirement("tagging", 0)], 0m) },
+            "dynamicOverlapAlone" => valid with { DynamicOverlap = new DynamicOverlapRule(5, 0.6) },
+            "dynamicOverlapMax" => valid with { Aggregation = new AggregationRule(AggregationMethod.Majority, null), DynamicOverlap = new DynamicOverlapRule(2, 0.6) },
+            "dynamicOverlapAgreement" => valid with { Aggregation = new AggregationRule(AggregationMethod.Majority, null), DynamicOverlap = new DynamicOverlapRule(5, 1.5) },
+            "aggregationField" => valid with { Aggregation = new AggregationRule(AggregationMethod.DawidSkene, "") },
             "reviewReward" => valid with { Review = new ReviewRule(ReviewMode.Crowd, 60, [], 1_000_000.5m) },
             "autoAccept" => valid with { Review = new ReviewRule(ReviewMode.Requester, 0, [], 0m) },
             _ => throw new ArgumentOutOfRangeException(nameof(change)),
