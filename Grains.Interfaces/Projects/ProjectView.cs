@@ -61,4 +61,7 @@ public sealed record ProjectInfo(
 {
     /// <summary>Slots per task: null (unlimited) for an exam, whose every task each eligible worker takes.</summary>
     public int? Overlap => Settings.Exam is null ? Settings.Overlap : null;
+
+    /// <summary>Dynamic overlap as tasks apply it: only with aggregation (which says what an answer is), never in exams.</summary>
+    public DynamicOverlapRule? DynamicOverlap => Settings is { Exam: null, Aggregation: not null, DynamicOverlap: { } rule } ? rule : null;
 }

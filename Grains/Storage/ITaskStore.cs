@@ -32,7 +32,8 @@ public interface ITaskStore
     Task<IReadOnlyDictionary<string, TaskSeed>> GetSeedsAsync(string projectId, IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default);
 
     /// <param name="overlap">Slots per task; null when unlimited (exam projects).</param>
-    Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, CancellationToken cancellationToken = default);
+    /// <param name="dynamicOverlap">Whether the project has dynamic overlap (see <see cref="Tasks.TaskSnapshots.Slots"/>).</param>
+    Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, bool dynamicOverlap = false, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<ActiveLeaseRecord>> GetActiveLeasesAsync(string workerId, CancellationToken cancellationToken = default);
 

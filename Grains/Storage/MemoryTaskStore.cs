@@ -141,7 +141,7 @@ public sealed class MemoryTaskStore : ITaskStore
         }
     }
 
-    public Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, CancellationToken cancellationToken = default)
+    public Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, bool dynamicOverlap = false, CancellationToken cancellationToken = default)
     {
         if (!_projects.TryGetValue(projectId, out var project))
         {
@@ -161,7 +161,7 @@ public sealed class MemoryTaskStore : ITaskStore
 
                 // A snapshot reads no texts: decoding every payload of the shard for it would only make garbage.
                 var record = project.Record(number, withTexts: false);
-                var snapshot = TaskSnapshots.Of(record, overlap);
+                var snapshot = TaskSnapshots.Of(record, overlap, dynamicOverlap);
                 counts = counts.Add(new ProjectCounts(
                     record.State == TaskState.Open ? 1 : 0,
                     record.State == TaskState.Completed ? 1 : 0,

@@ -46,7 +46,7 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         return seeds;
     }
 
-    public async Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, CancellationToken cancellationToken = default)
+    public async Task<ShardSnapshot> LoadShardAsync(string projectId, int shard, int? overlap, bool dynamicOverlap = false, CancellationToken cancellationToken = default)
     {
         // One snapshot for both statements: counts taken a moment after the tasks would count twice a change that
         // commits in between (once in the counts, once more when the task's news of it arrives).
@@ -66,7 +66,8 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
             var active = (int)reader.GetInt64(6);
             var submitted = (int)reader.GetInt64(7);
             var activeReviews = (int)reader.GetInt64(9);
-            var freeSlots = TaskSnapshots.FreeSlots(state, overlap, active - activeReviews, submitted);
+            // Until the reviews below are read, every submission counts as accepted.
+            var freeSlots = TaskSnapshots.FreeSlots(state, TaskSnapshots.Slots(overlap, dynamicOverlap, submitted), active - activeReviews, submitted);
             tasks.Add(new TaskSnapshot(
                 reader.GetString(0), reader.GetInt64(1), state, reader.GetInt32(3), reader.GetInt64(4), active, submitted, freeSlots,
                 [.. reader.GetFieldValue<string[]>(5)],
@@ -104,7 +105,8 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
             var held = task.Submissions - review.Rejected;
             tasks[i] = task with
             {
-                FreeSlots = TaskSnapshots.FreeSlots(task.State, overlap, task.ActiveLeases - activeReviews, held),
+                FreeSlots = TaskSnapshots.FreeSlots(
+                    task.State, TaskSnapshots.Slots(overlap, dynamicOverlap, held - review.Pending), task.ActiveLeases - activeReviews, held),
                 PendingSince = review.PendingSince,
                 ReviewItems = TaskSnapshots.ReviewItems(task.State, review.Pending, activeReviews),
             };

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Dispatch.Projects;
 using Dispatch.Tasks;
 
 namespace Dispatch.Grains.Tasks;
@@ -52,4 +53,6 @@ public abstract record TaskCommand(TaskCommandKind Kind)
 
 /// <summary>What every rule may need besides the task and the command: the time and the project's limits.</summary>
 /// <param name="Overlap">Slots per task; null when unlimited (exam projects).</param>
-public sealed record TaskContext(DateTimeOffset Now, int? Overlap, int MaxAttempts);
+/// <param name="Dynamic">Dynamic overlap: past <paramref name="Overlap"/> accepted answers a task completes on agreement.</param>
+/// <param name="AnswerField">The member of a result that is its answer (aggregation's <c>field</c>); null: the whole result.</param>
+public sealed record TaskContext(DateTimeOffset Now, int? Overlap, int MaxAttempts, DynamicOverlapRule? Dynamic = null, string? AnswerField = null);

@@ -69,7 +69,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         if (project?.Settings.Review is not { Mode: ReviewMode.Crowd })
         {
             // Review items are served in crowd review only; the shard's copy is still right about the task.
-            return new LeaseAttempt(null, LeaseRefusal.NoFreeSlot, _task is null || project is null ? null : TaskSnapshots.Of(_task, project.Overlap));
+            return new LeaseAttempt(null, LeaseRefusal.NoFreeSlot, _task is null || project is null ? null : TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null));
         }
 
         return await TryLeaseAsync((leaseId, settings) => new TaskCommand.LeaseReview(workerId, leaseId, TimeSpan.FromSeconds(settings.LeaseSeconds)));
@@ -87,7 +87,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         // update may have failed after the project was paused or closed: the task itself grants nothing then.
         if (project.Status != ProjectStatus.Open)
         {
-            return new LeaseAttempt(null, LeaseRefusal.ProjectNotOpen, TaskSnapshots.Of(_task, project.Overlap));
+            return new LeaseAttempt(null, LeaseRefusal.ProjectNotOpen, TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null));
         }
 
         var settings = project.Settings;
@@ -95,12 +95,12 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         var decision = TaskLifecycle.Decide(_task, command(leaseId, settings), Context(project));
         if (decision.Change is null)
         {
-            return new LeaseAttempt(null, decision.Refusal, TaskSnapshots.Of(_task, project.Overlap));
+            return new LeaseAttempt(null, decision.Refusal, TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null));
         }
 
         await SaveAsync(decision.Change);
         var grant = GrantOf(decision.Change.NewLease!, settings);
-        return new LeaseAttempt(grant, LeaseRefusal.None, TaskSnapshots.Of(_task, project.Overlap));
+        return new LeaseAttempt(grant, LeaseRefusal.None, TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null));
     }
 
     /// <summary>What the worker gets for a lease: a review lease carries the result under review, not who gave it.</summary>
@@ -271,7 +271,8 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
     }
 
-    private TaskContext Context(ProjectInfo project) => new(time.GetUtcNow(), project.Overlap, project.Settings.MaxAttempts);
+    private TaskContext Context(ProjectInfo project) =>
+        new(time.GetUtcNow(), project.Overlap, project.Settings.MaxAttempts, project.DynamicOverlap, project.Settings.Aggregation?.Field);
 
     /// <summary>
     /// Activating the task expired its overdue leases; the shard that asked may also have missed news the task stored
@@ -367,7 +368,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         var shard = GrainFactory.GetReference<ITaskQueueGrain>(Keys.QueueShard(_projectId, _task!.Shard));
         try
         {
-            await shard.UpdateAsync([TaskSnapshots.Of(_task, project.Overlap)]);
+            await shard.UpdateAsync([TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null)]);
             _shardRetry?.Dispose();
             _shardRetry = null;
         }

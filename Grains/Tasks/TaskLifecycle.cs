@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Dispatch.Common;
+using Dispatch.Grains.Aggregation;
 using Dispatch.Grains.Storage;
 using Dispatch.Tasks;
 using Dispatch.Work;
@@ -133,7 +134,7 @@ public static class TaskLifecycle
             return TaskDecision.Refuse(LeaseRefusal.WorkerHadTask);
         }
 
-        if (context.Overlap is { } slots && SlotsTaken(task) >= slots)
+        if (SlotsOf(task, context) is { } slots && SlotsTaken(task) >= slots)
         {
             return TaskDecision.Refuse(LeaseRefusal.NoFreeSlot);
         }
@@ -141,6 +142,13 @@ public static class TaskLifecycle
         var added = new LeaseRecord(lease.LeaseId, lease.WorkerId, LeaseState.Active, context.Now, context.Now + lease.Duration);
         return new TaskDecision(new TaskChange(task.State, task.FailedAttempts, false, added, [], null));
     }
+
+    /// <summary>
+    /// How many slots the task has now: the project's overlap, or with dynamic overlap one more than its accepted answers
+    /// once they reached the overlap without agreeing (the task would have completed otherwise). Null: unlimited (exams).
+    /// </summary>
+    public static int? SlotsOf(TaskRecord task, TaskContext context) =>
+        TaskSnapshots.Slots(context.Overlap, context.Dynamic is not null, task.Submissions.Count(s => s.State == SubmissionState.Accepted));
 
     /// <summary>Active task leases plus the submissions holding their slot (pending or accepted); a review takes no slot.</summary>
     public static int SlotsTaken(TaskRecord task) =>
@@ -221,7 +229,7 @@ public static class TaskLifecycle
         var submission = submit.Reviewed
             ? new SubmissionRecord(submit.WorkerId, submit.LeaseId, submit.ResultJson, now, correct, submit.Reward, submit.Skills, SubmissionState.Pending)
             : new SubmissionRecord(submit.WorkerId, submit.LeaseId, submit.ResultJson, now, correct, submit.Reward, submit.Skills, SubmissionState.Accepted, now);
-        var completes = !submit.Reviewed && CompletesWithOneMoreAccepted(task, context);
+        var completes = !submit.Reviewed && CompletesWithOneMoreAccepted(task, submission, context);
         return new TaskDecision(new TaskChange(completes ? TaskState.Completed : task.State, task.FailedAttempts, completes, null, [lease], submission));
     }
 
@@ -309,12 +317,36 @@ public static class TaskLifecycle
             return Fail(task, ended, decided, context.MaxAttempts);
         }
 
-        var completes = task.State == TaskState.Open && CompletesWithOneMoreAccepted(task, context);
+        var completes = task.State == TaskState.Open && CompletesWithOneMoreAccepted(task, decided, context);
         return new TaskChange(completes ? TaskState.Completed : task.State, task.FailedAttempts, completes, null, ended, null, decided);
     }
 
-    private static bool CompletesWithOneMoreAccepted(TaskRecord task, TaskContext context) =>
-        context.Overlap is { } slots && task.Submissions.Count(s => s.State == SubmissionState.Accepted) + 1 >= slots;
+    /// <summary>
+    /// Whether accepting <paramref name="accepted"/> completes the task: at <c>overlap</c> accepted answers; with dynamic
+    /// overlap only when the leading answer's share reaches <c>agreement</c> there, or at <c>max</c> whatever the share.
+    /// </summary>
+    private static bool CompletesWithOneMoreAccepted(TaskRecord task, SubmissionRecord accepted, TaskContext context)
+    {
+        if (context.Overlap is not { } overlap)
+        {
+            return false;
+        }
+
+        var answers = task.Submissions.Where(s => s.State == SubmissionState.Accepted && s.WorkerId != accepted.WorkerId).Append(accepted)
+            .OrderBy(s => s.SubmittedAt).ThenBy(s => s.WorkerId, StringComparer.Ordinal)
+            .ToList();
+        if (answers.Count < overlap)
+        {
+            return false;
+        }
+
+        if (context.Dynamic is not { } dynamic || answers.Count >= dynamic.Max)
+        {
+            return true;
+        }
+
+        return MajorityVote.Of(answers.Select(s => s.ResultJson), context.AnswerField)!.Confidence >= dynamic.Agreement;
+    }
 
     /// <summary>The record after <paramref name="change"/> was stored as <paramref name="version"/>.</summary>
     public static TaskRecord Apply(TaskRecord task, TaskChange change, long version)

@@ -36,6 +36,7 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
     private Task? _seedRead;
     private string _projectId = "";
     private int? _overlap;
+    private bool _dynamicOverlap;
 
     private const string AutoAcceptReminder = "auto-accept";
 
@@ -60,7 +61,8 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
         _projectId = projectId;
         var project = await projects.GetAsync(projectId);
         _overlap = project?.Overlap;
-        var snapshot = await taskStore.LoadShardAsync(projectId, int.Parse(shard, CultureInfo.InvariantCulture), _overlap, cancellationToken);
+        _dynamicOverlap = project?.DynamicOverlap is not null;
+        var snapshot = await taskStore.LoadShardAsync(projectId, int.Parse(shard, CultureInfo.InvariantCulture), _overlap, _dynamicOverlap, cancellationToken);
         _queue.Load(snapshot);
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = SweepPeriod, Period = SweepPeriod, Interleave = true });
         if (_queue.OldestPendingSince() is not null)
@@ -215,7 +217,7 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
             {
                 // Late news of a task this activation never loaded (it reloaded after the news was sent):
                 // what storage says now is the truth, whatever the news said.
-                _queue.Apply(TaskSnapshots.Of(stored, _overlap));
+                _queue.Apply(TaskSnapshots.Of(stored, _overlap, _dynamicOverlap));
             }
         }
 

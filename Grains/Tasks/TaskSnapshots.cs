@@ -7,7 +7,8 @@ namespace Dispatch.Grains.Tasks;
 public static class TaskSnapshots
 {
     /// <param name="overlap">Slots per task; null when unlimited (exam projects).</param>
-    public static TaskSnapshot Of(TaskRecord task, int? overlap)
+    /// <param name="dynamic">Dynamic overlap: a task past its overlap without agreement has one more slot.</param>
+    public static TaskSnapshot Of(TaskRecord task, int? overlap, bool dynamic = false)
     {
         var active = 0;
         var activeReviews = 0;
@@ -24,10 +25,12 @@ public static class TaskSnapshots
 
         var held = 0;
         var pending = 0;
+        var accepted = 0;
         DateTimeOffset? pendingSince = null;
         foreach (var submission in task.Submissions)
         {
             held += submission.HoldsSlot ? 1 : 0;
+            accepted += submission.State == SubmissionState.Accepted ? 1 : 0;
             if (submission.State == SubmissionState.Pending)
             {
                 pending++;
@@ -35,7 +38,7 @@ public static class TaskSnapshots
             }
         }
 
-        var freeSlots = FreeSlots(task.State, overlap, active - activeReviews, held);
+        var freeSlots = FreeSlots(task.State, Slots(overlap, dynamic, accepted), active - activeReviews, held);
         return new TaskSnapshot(
             task.TaskId, task.Version, task.State, task.Priority, task.Sequence, active, task.Submissions.Length, freeSlots,
             [.. task.Leases.Where(l => !l.IsReview).Select(l => l.WorkerId)], nextExpiry, pendingSince,
@@ -53,6 +56,13 @@ public static class TaskSnapshots
     /// Slots still free for new workers: none unless open; unlimited without an overlap (exams). A submission holds its
     /// slot while pending or accepted; a rejected one gave it back.
     /// </summary>
-    public static int FreeSlots(TaskState state, int? overlap, int activeLeases, int heldSubmissions) =>
-        state != TaskState.Open ? 0 : overlap is { } slots ? Math.Max(0, slots - activeLeases - heldSubmissions) : int.MaxValue;
+    public static int FreeSlots(TaskState state, int? slots, int activeLeases, int heldSubmissions) =>
+        state != TaskState.Open ? 0 : slots is { } limit ? Math.Max(0, limit - activeLeases - heldSubmissions) : int.MaxValue;
+
+    /// <summary>
+    /// A task's slots: its overlap, or with dynamic overlap one more than its accepted answers once they reached the
+    /// overlap (an open task there has not agreed yet, else it would have completed). Null: unlimited (exams).
+    /// </summary>
+    public static int? Slots(int? overlap, bool dynamic, int acceptedSubmissions) =>
+        overlap is { } slots && dynamic ? Math.Max(slots, acceptedSubmissions + 1) : overlap;
 }
