@@ -240,6 +240,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
 
         var reviewed = new List<string>();
+        var overtaken = new List<LeaseRecord>();
         if (project.Settings.Review is { } review)
         {
             var command = new TaskCommand.AutoAccept(review.AutoAcceptAfter);
@@ -248,10 +249,14 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
                 await SaveAsync(change);
                 LogReviewed(logger, change.DecidedSubmission!.WorkerId, _projectId, _taskId, SubmissionState.Accepted, ReviewerKind.Auto);
                 reviewed.Add(change.DecidedSubmission.WorkerId);
+                overtaken.AddRange(change.UpdatedLeases);
             }
         }
 
         await TellShardAsync(project);
+
+        // A crowd reviewer whose item was accepted by the clock first holds that lease no more.
+        await TellWorkersAsync(overtaken);
         foreach (var workerId in reviewed)
         {
             await TellWorkerReviewedAsync(workerId);
