@@ -3,7 +3,11 @@ using System.Text.Json;
 namespace Dispatch.Client;
 
 /// <summary>A task leased to a worker until <see cref="ExpiresAt"/>.</summary>
-/// <param name="Kind"><c>"task"</c>; null from a server older than version 1.1.</param>
+/// <param name="Kind">
+/// <c>"task"</c>, or <c>"review"</c> (crowd review: submit <c>{verdict: "accept" | "reject", comment?}</c> on
+/// <see cref="Review"/>'s result); null from a server older than version 1.1.
+/// </param>
+/// <param name="Review">For a review lease, the result under review.</param>
 public sealed record Lease(
     string LeaseId,
     string ProjectId,
@@ -12,7 +16,14 @@ public sealed record Lease(
     string? Instructions,
     string? LabelConfig,
     DateTimeOffset ExpiresAt,
-    string? Kind = null);
+    string? Kind = null,
+    LeaseReview? Review = null)
+{
+    public bool IsReview => Kind == "review";
+}
+
+/// <summary>What a review lease asks a worker to judge.</summary>
+public sealed record LeaseReview(JsonElement Result);
 
 public sealed record HeartbeatReceipt(string LeaseId, DateTimeOffset ExpiresAt);
 
