@@ -40,6 +40,7 @@ public static class SiloHostExtensions
             // what they set goes over Dispatch's defaults.
             silo.Configure<ClusterMembershipOptions>(FailureDetection.ApplyDefaults);
             silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
+            silo.Configure<SiloMessagingOptions>(CallDeadline.ApplyDefaults);
             silo.Configure<SiloMessagingOptions>(config.GetSection("Orleans:Messaging"));
             silo.AddDispatch(o => o.Clustering = clustering);
             silo.AddDispatchDashboard(config);

@@ -62,25 +62,43 @@ public sealed class Validator
         }
     }
 
-    public void MaxLength(string field, string? value, int maxBytes)
+    /// <summary>Free text: at most <paramref name="maxBytes"/> of UTF-8, and no NUL (see <see cref="WithoutNul(string, string?)"/>).</summary>
+    public void Text(string field, string? value, int maxBytes)
     {
         if (value is not null && System.Text.Encoding.UTF8.GetByteCount(value) > maxBytes)
         {
             Add(field, $"Must be at most {maxBytes} bytes.");
         }
+
+        WithoutNul(field, value);
     }
 
     /// <summary>
-    /// Refuses a JSON value holding the NUL character (<c>\u0000</c>) in any string or key: PostgreSQL stores no NUL
-    /// in text or JSON, so the value could never be stored there; memory mode refuses it too, so both answer alike.
+    /// Refuses free text holding the NUL character: PostgreSQL stores none in text, so a bonus reason with one could
+    /// never be stored there; every free text refuses it, on both backends, so that both answer alike.
+    /// </summary>
+    public void WithoutNul(string field, string? value)
+    {
+        if (value is not null && value.Contains('\0', StringComparison.Ordinal))
+        {
+            Add(field, "Must not contain the NUL character (\\u0000).");
+        }
+    }
+
+    /// <summary>
+    /// Refuses a JSON value that holds, in any string or key, the NUL character (<c>\u0000</c>) or an escaped lone
+    /// surrogate (<c>\ud800</c> without its pair): PostgreSQL stores no NUL in text or JSON, its jsonb refuses a lone
+    /// surrogate, and .NET cannot read one as a string (comparing golden answers, aggregating results). Memory mode
+    /// refuses them too, so both answer alike.
     /// </summary>
     /// <param name="rawText">The value's JSON text as sent (<see cref="JsonElement.GetRawText"/>), which callers hold already.</param>
-    public void WithoutNul(string field, JsonElement? value, string? rawText)
+    public void StorableJson(string field, JsonElement? value, string? rawText)
     {
-        // NUL can only be written as the escape \u0000; values without that text need no walk.
-        if (value is { } json && rawText is not null && rawText.Contains("\\u0000", StringComparison.Ordinal) && HoldsNul(json))
+        // Both can only be written as escapes (raw bytes of either are invalid UTF-8, refused by the reader), and
+        // every surrogate escape starts \uD or \ud; values without that text need no walk.
+        if (value is { } json && rawText is not null && MayHoldUnstorable(rawText) && HoldsUnstorable(json))
         {
-            Add(field, "Must not contain the NUL character (\\u0000) in any string or key.");
+            Add(field, "Must not contain the NUL character (\\u0000) or an unpaired surrogate (\\ud800-\\udfff) in any string or key.");
         }
     }
 
@@ -92,11 +110,25 @@ public sealed class Validator
         }
     }
 
-    private static bool HoldsNul(JsonElement json) => json.ValueKind switch
+    private static bool MayHoldUnstorable(string rawText) =>
+        rawText.Contains("\\u0000", StringComparison.Ordinal) || rawText.Contains("\\ud", StringComparison.OrdinalIgnoreCase);
+
+    private static bool HoldsUnstorable(JsonElement json)
     {
-        JsonValueKind.String => json.GetString()!.Contains('\0', StringComparison.Ordinal),
-        JsonValueKind.Array => json.EnumerateArray().Any(HoldsNul),
-        JsonValueKind.Object => json.EnumerateObject().Any(p => p.Name.Contains('\0', StringComparison.Ordinal) || HoldsNul(p.Value)),
-        _ => false,
-    };
+        try
+        {
+            return json.ValueKind switch
+            {
+                JsonValueKind.String => json.GetString()!.Contains('\0', StringComparison.Ordinal),
+                JsonValueKind.Array => json.EnumerateArray().Any(HoldsUnstorable),
+                JsonValueKind.Object => json.EnumerateObject().Any(p => p.Name.Contains('\0', StringComparison.Ordinal) || HoldsUnstorable(p.Value)),
+                _ => false,
+            };
+        }
+        catch (InvalidOperationException)
+        {
+            // Reading a string (or a key) with a lone surrogate throws: that is what is looked for.
+            return true;
+        }
+    }
 }

@@ -14,9 +14,9 @@ public static class ProjectRequestMapping
     public static ProjectSettings? ToSettings(CreateProjectRequest request, DispatchApiOptions options, Validator validator)
     {
         validator.Id("id", request.Id);
-        validator.MaxLength("name", request.Name, 1024);
-        validator.MaxLength("instructions", request.Instructions, options.MaxPayloadBytes);
-        validator.MaxLength("labelConfig", request.LabelConfig, options.MaxPayloadBytes);
+        validator.Text("name", request.Name, 1024);
+        validator.Text("instructions", request.Instructions, options.MaxPayloadBytes);
+        validator.Text("labelConfig", request.LabelConfig, options.MaxPayloadBytes);
 
         var requirements = ToRequirements(validator, "requirements", request.Requirements);
         var review = request.Review is { } reviewRequest ? ToReview(reviewRequest, validator) : null;

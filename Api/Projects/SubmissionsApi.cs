@@ -113,7 +113,7 @@ public static class SubmissionsApi
             validator.Add("verdict", "Must be accept or reject.");
         }
 
-        validator.MaxLength("comment", body.Value.Comment, MaxCommentBytes);
+        validator.Text("comment", body.Value.Comment, MaxCommentBytes);
         if (!validator.IsValid)
         {
             return Problems.Validation(validator.Errors);

@@ -144,10 +144,10 @@ public static class TasksApi
             var payload = task.Payload?.GetRawText();
             validator.Required($"{field}.payload", payload);
             CheckSize(validator, $"{field}.payload", payload, maxPayloadBytes);
-            validator.WithoutNul($"{field}.payload", task.Payload, payload);
+            validator.StorableJson($"{field}.payload", task.Payload, payload);
             var golden = task.GoldenAnswer?.GetRawText();
             CheckSize(validator, $"{field}.goldenAnswer", golden, maxPayloadBytes);
-            validator.WithoutNul($"{field}.goldenAnswer", task.GoldenAnswer, golden);
+            validator.StorableJson($"{field}.goldenAnswer", task.GoldenAnswer, golden);
             if (validator.IsValid)
             {
                 newTasks.Add(new NewTask(task.Id, payload!, task.Priority ?? 0, golden));

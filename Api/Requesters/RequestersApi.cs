@@ -44,7 +44,7 @@ public static class RequestersApi
             validator.Add("name", "Required: a name people recognise the requester by.");
         }
 
-        validator.MaxLength("name", request.Name, 1024);
+        validator.Text("name", request.Name, 1024);
         if (!validator.IsValid)
         {
             return Problems.Validation(validator.Errors);

@@ -130,7 +130,7 @@ public static class WorkApi
             validator.Add("result", $"Must be at most {options.MaxPayloadBytes} bytes of JSON.");
         }
 
-        validator.WithoutNul("result", body.Value.Result, result);
+        validator.StorableJson("result", body.Value.Result, result);
         if (!validator.IsValid)
         {
             return Problems.Validation(validator.Errors);
@@ -156,6 +156,13 @@ public static class WorkApi
         if (LeaseProblem(workerId, leaseId) is { } problem)
         {
             return problem;
+        }
+
+        var validator = new Validator();
+        validator.WithoutNul("reason", body.Value?.Reason);
+        if (!validator.IsValid)
+        {
+            return Problems.Validation(validator.Errors);
         }
 
         var result = await grains.GetReference<IWorkerGrain>(workerId).ReleaseAsync(leaseId, body.Value?.Reason);

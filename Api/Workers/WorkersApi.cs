@@ -54,7 +54,7 @@ public static class WorkersApi
         var request = body.Value!;
         var validator = new Validator();
         validator.Id("id", request.Id);
-        validator.MaxLength("displayName", request.DisplayName, 1024);
+        validator.Text("displayName", request.DisplayName, 1024);
         var maxActiveLeases = request.MaxActiveLeases ?? WorkerRules.DefaultMaxActiveLeases;
         validator.AddAll(WorkerRules.CheckMaxActiveLeases(maxActiveLeases));
         if (!validator.IsValid)
@@ -136,6 +136,13 @@ public static class WorkersApi
         if (!Identifiers.IsValid(workerId))
         {
             return InvalidWorkerId();
+        }
+
+        var validator = new Validator();
+        validator.WithoutNul("reason", body.Value?.Reason);
+        if (!validator.IsValid)
+        {
+            return Problems.Validation(validator.Errors);
         }
 
         var result = await change(grains.GetReference<IWorkerGrain>(workerId), body.Value?.Reason);

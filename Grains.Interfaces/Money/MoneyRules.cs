@@ -84,13 +84,24 @@ public static class MoneyRules
         {
             errors.Add((field, $"Must be at most {MaxTextBytes} bytes."));
         }
+        else if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            errors.Add((field, NoNul));
+        }
     }
+
+    // The ledger's text columns hold no NUL in PostgreSQL; memory mode refuses it too, so both answer alike.
+    private const string NoNul = "Must not contain the NUL character (\\u0000).";
 
     private static void Key(List<(string, string)> errors, string? key)
     {
         if (key is not { Length: > 0 and <= MaxIdempotencyKeyLength })
         {
             errors.Add(("idempotencyKey", $"Must be 1 to {MaxIdempotencyKeyLength} characters."));
+        }
+        else if (key.Contains('\0', StringComparison.Ordinal))
+        {
+            errors.Add(("idempotencyKey", NoNul));
         }
     }
 }

@@ -102,7 +102,7 @@ internal static class PostgresTaskImport
                 var position = Array.BinarySearch(rows.Sequences, reader.GetInt64(0));
                 existing[position] = new ImportedTask(
                     rows.Tasks[position].TaskId, reader.GetInt32(1), false, (TaskState)reader.GetInt16(2), reader.GetInt32(3), reader.GetInt64(4));
-                if (!reader.GetBoolean(5))
+                if (!JsonValues.Equivalent(reader.GetString(5), rows.Tasks[position].PayloadJson))
                 {
                     firstConflict = Math.Min(firstConflict, position);
                 }

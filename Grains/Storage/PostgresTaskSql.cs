@@ -30,9 +30,11 @@ internal static class PostgresTaskSql
 
     // A stored row whose seq is not the one reserved for that position was there before (or came from an earlier
     // position of the same call). The temporary table has no statistics; OFFSET 0 keeps each lookup a probe of the
-    // primary key rather than leaving the planner free to scan the whole table.
+    // primary key rather than leaving the planner free to scan the whole table. The stored payload comes back as text
+    // and is compared by JsonValues, as in memory mode: a jsonb cast would refuse numbers past numeric's range
+    // (1e1000000 is valid JSON and stored as sent) and compare duplicate keys otherwise.
     public const string ReadStoredBesideImport = """
-        SELECT i.seq, t.shard, t.state, t.priority, t.seq, t.payload::jsonb = i.payload::jsonb
+        SELECT i.seq, t.shard, t.state, t.priority, t.seq, t.payload::text
         FROM dispatch_import i
         CROSS JOIN LATERAL (
             SELECT shard, state, priority, seq, payload FROM dispatch_tasks

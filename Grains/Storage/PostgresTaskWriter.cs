@@ -21,10 +21,11 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
     public const int Writers = 2;
 
     /// <summary>
-    /// How long a transition may wait to be written. Well inside the grain calls' response timeout (30 s), so the
-    /// grain that asked always hears whether it was stored before its own caller gives up.
+    /// How long a transition may wait to be written. Well inside the grain calls' response timeout (the host sets
+    /// 10 s), so the grain that asked hears whether it was stored before its own caller gives up. A batch takes
+    /// milliseconds even under a crowd; one that takes seconds meets a database in trouble.
     /// </summary>
-    public static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(5);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly GroupCommit<TaskWrite, long?> _commits;

@@ -8,11 +8,13 @@ using Xunit.Abstractions;
 namespace Dispatch.Tests.Cluster;
 
 /// <summary>
-/// PostgreSQL goes away for ten seconds under a steady load of claims and submits against one silo process (storage
-/// and clustering on PostgreSQL, as in production). While it is away, every call that needs storage answers
-/// <c>503 unavailable</c> problem+json with <c>Retry-After</c>: never a 500, never a hang, never a false success and
-/// never a false "no work". Once it is back the service recovers by itself within a bounded time, every lease and
-/// submission acknowledged before, during or after the outage is in storage, and the project can be finished.
+/// PostgreSQL goes away under a steady load of claims and submits against one silo process (storage and clustering on
+/// PostgreSQL, as in production): shut down for ten seconds (connections refused), or stopped with SIGSTOP for twenty
+/// (connections accepted, nothing answered). While it is away, every call that needs storage answers
+/// <c>503 unavailable</c> problem+json with <c>Retry-After</c>, within the 15 s a client waits: never a 500, never a
+/// hang, never a false success and never a false "no work". Once it is back the service recovers by itself within a
+/// bounded time, every lease and submission acknowledged before, during or after the outage is in storage, every lease
+/// granted to a claim whose answer was lost shows in its worker's lease list, and the project can be finished.
 /// </summary>
 [Collection(ClusterFaultsCollection.Name)]
 public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelper output)
@@ -21,11 +23,18 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
     private const int WorkerCount = 6;
     private const int LeaseSeconds = 60;
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
+
+    // Calls to a silent database answer only when a deadline ends them, so the outage lasts long enough for whole calls
+    // to start and end inside it.
+    private static readonly TimeSpan SilentOutage = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
 
     private readonly ConcurrentQueue<Call> _calls = new();
     private readonly ConcurrentDictionary<string, (string WorkerId, string TaskId)> _granted = new();
+
+    // Leases a claim answered 503 (or nothing) for, found afterwards in the worker's lease list.
+    private readonly ConcurrentDictionary<string, (string WorkerId, string TaskId)> _found = new();
     private readonly ConcurrentDictionary<string, (string WorkerId, string TaskId, TimeSpan At)> _acked = new();
     private readonly ConcurrentQueue<string> _unexpected = new();
     private readonly ConcurrentQueue<string> _notes = new();
@@ -37,11 +46,27 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
 
     private sealed record Call(string Op, string WorkerId, string? LeaseId, TimeSpan Start, TimeSpan End, Reply Reply);
 
-    [Fact]
-    public async Task DatabaseOutage_Answers503WithRetryAfter_NeverAFalseSuccess_AndRecoversByItself()
+    /// <summary>PostgreSQL is shut down: connections are refused at once.</summary>
+    public const string Refusing = "refusing";
+
+    /// <summary>
+    /// Every PostgreSQL process is stopped (SIGSTOP): connections are still accepted and open ones stay up, but nothing
+    /// answers, so only the client's own deadlines end a call.
+    /// </summary>
+    public const string Silent = "silent";
+
+    [Theory]
+    [InlineData(Refusing)]
+    [InlineData(Silent)]
+    public async Task DatabaseOutage_Answers503WithRetryAfter_NeverAFalseSuccess_AndRecoversByItself(string how)
     {
         var total = Stopwatch.StartNew();
-        await using var cluster = new SiloCluster("outage", await postgres.CreateDatabaseAsync(), size: 1);
+        // A silent database answers nothing, so the silo's own deadlines decide how long a call waits: those of the
+        // product, not the short grain-call timeout the cluster tests otherwise set.
+        var settings = how == Silent
+            ? SiloCluster.FastFailureDetection.Where(s => s.Key != "Orleans:Messaging:ResponseTimeout").ToDictionary()
+            : null;
+        await using var cluster = new SiloCluster("outage", await postgres.CreateDatabaseAsync(), size: 1, settings);
         var failures = new List<string>();
         try
         {
@@ -98,18 +123,28 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
             TimeSpan stopEnd, startBegin, startEnd;
             try
             {
-                await postgres.StopAsync();
+                if (how == Silent)
+                {
+                    output.WriteLine($"{postgres.Pause()} PostgreSQL processes stopped with SIGSTOP");
+                }
+                else
+                {
+                    await postgres.StopAsync();
+                }
+
                 stopEnd = _clock.Elapsed;
-                await Task.Delay(Outage);
+                await Task.Delay(how == Silent ? SilentOutage : Outage);
             }
             finally
             {
                 startBegin = _clock.Elapsed;
+                postgres.Resume();
                 await postgres.StartAsync();
                 startEnd = _clock.Elapsed;
             }
 
-            output.WriteLine($"PostgreSQL stopped at {stopBegin.TotalSeconds:0.0}-{stopEnd.TotalSeconds:0.0} s, started again at {startBegin.TotalSeconds:0.0}-{startEnd.TotalSeconds:0.0} s");
+            output.WriteLine($"PostgreSQL {(how == Silent ? "paused" : "stopped")} at {stopBegin.TotalSeconds:0.0}-{stopEnd.TotalSeconds:0.0} s, " +
+                $"{(how == Silent ? "resumed" : "started again")} at {startBegin.TotalSeconds:0.0}-{startEnd.TotalSeconds:0.0} s");
 
             // Recovery: a claim and a submit that began after the restart succeed, and the silo is ready again.
             var recovered = TimeSpan.Zero;
@@ -192,10 +227,13 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
             var healthByPhase = health.GroupBy(h => h.End < stopBegin ? "before" : h.Start >= stopEnd && h.End <= startBegin ? "outage" : h.Start >= startEnd ? "after" : "edges")
                 .Select(g => $"{g.Key}: {string.Join(",", g.GroupBy(h => h.Status).Select(s => $"{s.Key} x{s.Count()}"))}");
             output.WriteLine($"/health/ready: {string.Join("; ", healthByPhase)}");
+            var slowest = _calls.Where(c => Phase(c) is "outage" or "edges").GroupBy(c => c.Op)
+                .Select(g => $"{g.Key} {g.Max(c => c.End - c.Start).TotalSeconds:0.0} s").OrderBy(t => t, StringComparer.Ordinal);
+            output.WriteLine($"slowest answer by call during the outage (and its edges): {string.Join(", ", slowest)}");
             var retryAfters = _calls.Where(c => c.Reply.Status == 503).GroupBy(c => c.Reply.RetryAfter ?? "(none)").Select(g => $"{g.Key} x{g.Count()}");
             output.WriteLine($"Retry-After on 503s: {string.Join(", ", retryAfters)}");
             var serverErrors = _calls.Where(c => c.Reply.Status >= 500).GroupBy(c => c.Reply.Status).OrderBy(g => g.Key).Select(g => $"{g.Key} x{g.Count()}");
-            output.WriteLine($"calls: {_calls.Count}; faults injected: 1 PostgreSQL outage of {Outage.TotalSeconds:0} s; 5xx seen by status: {string.Join(", ", serverErrors.DefaultIfEmpty("none"))}");
+            output.WriteLine($"calls: {_calls.Count}; faults injected: 1 PostgreSQL outage ({how}) of {(how == Silent ? SilentOutage : Outage).TotalSeconds:0} s; 5xx seen by status: {string.Join(", ", serverErrors.DefaultIfEmpty("none"))}");
 
             // During the outage: only well-formed 503s; no 500, no hang, no false success, no false "no work".
             var outage = _calls.Where(c => Phase(c) == "outage").ToList();
@@ -239,6 +277,10 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
             var unfinished = _granted.Keys.Where(l => storedLeases.TryGetValue(l, out var state) && state != "submitted").ToList();
             failures.AddRange(unfinished.Take(5).Select(l => $"a lease answered 201 ended {storedLeases[l]}, not submitted: {l} {_granted[l]}"));
             var unknownLeases = storedLeases.Keys.Count(l => !_granted.ContainsKey(l));
+            var expired = storedLeases.Where(l => l.Value == "expired").Select(l => l.Key).ToList();
+            failures.AddRange(expired.Take(5).Select(l =>
+                $"lease {l} expired: granted by a claim whose answer was lost, it never showed in the worker's lease list " +
+                "(which the README tells a client to read after a failed claim), so the worker could not finish it"));
 
             var missingImports = new List<string>();
             foreach (var taskId in _importedOk)
@@ -297,7 +339,7 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
             }
 
             output.WriteLine($"leases: {_granted.Count} answered 201, {storedLeases.Count} stored ({string.Join(", ", storedLeases.Values.GroupBy(s => s).Select(g => $"{g.Key} {g.Count()}"))}), " +
-                $"{unknownLeases} stored but never answered 201; submits: {_acked.Count} answered 200, {storedSubmissions.Count} stored, {exported.Count} tasks exported");
+                $"{unknownLeases} stored but never answered 201 ({_found.Count} of them found in the worker's lease list); submits: {_acked.Count} answered 200, {storedSubmissions.Count} stored, {exported.Count} tasks exported");
             output.WriteLine($"lost: {lostLeases.Count} leases, {lostSubmissions.Count} submissions, {notExported.Count} missing from the export; " +
                 $"acknowledged leases not submitted in the end: {unfinished.Count}");
             foreach (var note in _notes.Take(10))
@@ -310,6 +352,7 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
         finally
         {
             _stop = true;
+            postgres.Resume();
             await postgres.StartAsync();
             cluster.Report(output, maxLinesPerSilo: 20);
         }
@@ -372,6 +415,8 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
     /// <summary>Claims and submits until told to stop; paced (a few cycles a second) until the finish phase.</summary>
     private async Task WorkAsync(SiloCluster cluster, string projectId, CrowdWorker worker)
     {
+        // Whether a claim failed since the worker's lease list was last read.
+        var lost = false;
         while (!_stop)
         {
             var claim = await CallAsync(cluster, "claim", worker, null, $"/v1/workers/{worker.Id}/leases", new { projectId });
@@ -390,6 +435,7 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
                     continue;
                 case 503:
                 case 0:
+                    lost = true;
                     await Task.Delay(500);
                     continue;
                 default:
@@ -403,38 +449,77 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
             var taskId = lease["taskId"]!.GetValue<string>();
             _granted[leaseId] = (worker.Id, taskId);
             await Task.Delay(_paced ? 100 : 0);
-
-            var path = $"/v1/workers/{worker.Id}/leases/{leaseId}/submit";
-            var body = JsonNode.Parse($$"""{"result":{{FailoverCrowd.ResultJson(worker.Id, taskId, leaseId)}}}""")!;
-            var refused = false;
-            for (var attempt = 1; ; attempt++)
+            await SubmitAsync(cluster, worker, leaseId, taskId);
+            if (lost)
             {
-                // Even when told to stop, a granted lease is submitted: the check afterwards expects every one submitted.
-                var submit = await CallAsync(cluster, "submit", worker, leaseId, path, body);
-                if (submit.Status == 200)
-                {
-                    _acked[leaseId] = (worker.Id, taskId, _clock.Elapsed);
-                    break;
-                }
-
-                if (submit.Status is 503 or 0 && attempt < 200)
-                {
-                    refused = true;
-                    await Task.Delay(500);
-                    continue;
-                }
-
-                if (submit.Status == 409 && submit.ProblemType == "lease-not-active" && refused)
-                {
-                    _notes.Enqueue($"a submit answered 503 (or nothing) and was stored nevertheless: lease {leaseId} of {worker.Id}/{taskId}: {submit}");
-                    break;
-                }
-
-                _unexpected.Enqueue($"submit of {worker.Id}/{taskId} (attempt {attempt}) at {_clock.Elapsed.TotalSeconds:0.0} s: {submit}");
-                break;
+                lost = !await FinishLostLeasesAsync(cluster, worker);
             }
 
             await Task.Delay(_paced ? 150 : 0);
+        }
+    }
+
+    /// <summary>
+    /// What the README tells a client to do after a claim that failed: a claim answered 503 (or not at all) may have been
+    /// granted all the same, and the worker's lease list shows it; this worker holds no other lease between cycles, so
+    /// each one listed is such a lease, and it is finished rather than left to expire. False when the list was not read.
+    /// </summary>
+    private async Task<bool> FinishLostLeasesAsync(SiloCluster cluster, CrowdWorker worker)
+    {
+        var start = _clock.Elapsed;
+        var list = await cluster.SendAsync(0, HttpMethod.Get, $"/v1/workers/{worker.Id}/leases", worker.Token, null, CallTimeout);
+        _calls.Enqueue(new Call("list-leases", worker.Id, null, start, _clock.Elapsed, list));
+        if (list.Status != 200)
+        {
+            if (list.Status != 503 && list.Answered)
+            {
+                _unexpected.Enqueue($"lease list at {_clock.Elapsed.TotalSeconds:0.0} s: {list}");
+            }
+
+            return false;
+        }
+
+        foreach (var lease in list.Response!.Json["items"]!.AsArray())
+        {
+            var leaseId = lease!["leaseId"]!.GetValue<string>();
+            var taskId = lease["taskId"]!.GetValue<string>();
+            _found[leaseId] = (worker.Id, taskId);
+            await SubmitAsync(cluster, worker, leaseId, taskId);
+        }
+
+        return true;
+    }
+
+    private async Task SubmitAsync(SiloCluster cluster, CrowdWorker worker, string leaseId, string taskId)
+    {
+        var path = $"/v1/workers/{worker.Id}/leases/{leaseId}/submit";
+        var body = JsonNode.Parse($$"""{"result":{{FailoverCrowd.ResultJson(worker.Id, taskId, leaseId)}}}""")!;
+        var refused = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            // Even when told to stop, a granted lease is submitted: the check afterwards expects every one submitted.
+            var submit = await CallAsync(cluster, "submit", worker, leaseId, path, body);
+            if (submit.Status == 200)
+            {
+                _acked[leaseId] = (worker.Id, taskId, _clock.Elapsed);
+                break;
+            }
+
+            if (submit.Status is 503 or 0 && attempt < 200)
+            {
+                refused = true;
+                await Task.Delay(500);
+                continue;
+            }
+
+            if (submit.Status == 409 && submit.ProblemType == "lease-not-active" && refused)
+            {
+                _notes.Enqueue($"a submit answered 503 (or nothing) and was stored nevertheless: lease {leaseId} of {worker.Id}/{taskId}: {submit}");
+                break;
+            }
+
+            _unexpected.Enqueue($"submit of {worker.Id}/{taskId} (attempt {attempt}) at {_clock.Elapsed.TotalSeconds:0.0} s: {submit}");
+            break;
         }
     }
 }

@@ -37,7 +37,7 @@ public sealed class WorkerRestartTests(PostgresServer postgres)
 
         await using var second = DispatchApiFactory.ForPostgres(connectionString, serviceId).Start();
         using var workerAgain = second.CreateClient(token);
-        // A healthy answer takes milliseconds; grains waiting on each other's activation answer only when the 30 s
+        // A healthy answer takes milliseconds; grains waiting on each other's activation answer only when the 10 s
         // response timeout breaks the wait.
         workerAgain.Timeout = TimeSpan.FromSeconds(15);
 

@@ -160,6 +160,8 @@ public sealed partial class PostgresServer : IAsyncLifetime
 
         try
         {
+            // A test that failed while the server was paused must not leave it stopped for pg_ctl to wait on.
+            Resume();
             if (_running)
             {
                 // Immediate: the data is about to be deleted, so nothing needs a clean shutdown.
