@@ -56,31 +56,21 @@ internal static class PostgresTaskSql
     // A page of at most @limit rows in its order, of which only the first ones that fit @max_bytes are answered (the
     // first row always). `bytes` counts a row's payload and results as PageBytes does; `fetched` says how many rows the
     // page had before the cut, so that a cut page can say there is more. Each row's results are summed through the
-    // submissions' primary key, so a page costs the same whatever the project holds.
+    // submissions' primary key, so a page costs the same whatever the project holds; OFFSET 0 sums them once a row
+    // rather than once for each window that reads them.
     private static string Bounded(string page, string bytes, string order) => $"""
         SELECT * FROM (
             SELECT sized.*, sum(sized.bytes) OVER w AS upto, row_number() OVER w AS n, count(*) OVER () AS fetched
-            FROM (SELECT page.*, {bytes} AS bytes FROM ({page}) AS page) AS sized
+            FROM (SELECT page.*, {bytes} AS bytes FROM ({page}) AS page OFFSET 0) AS sized
             WINDOW w AS (ORDER BY {order} ROWS UNBOUNDED PRECEDING)) AS bounded
         WHERE upto <= @max_bytes OR n = 1
         ORDER BY {order}
         """;
 
-    private static string PayloadAndResultBytes(string submissionFilter) => $"""
+    private const string PayloadAndResultBytes = """
         octet_length(page.payload) + (
             SELECT coalesce(sum(octet_length(s.result::text)), 0) FROM dispatch_submissions s
-            WHERE s.project_id = @project AND s.task_id = page.task_id{submissionFilter})
-        """;
-
-    // The leases and submissions of a page's tasks (@ids) are read task by task through their keys. Left to itself the
-    // planner may hash-join the page against every submission of the project (15 ms at 30,000, growing); OFFSET 0
-    // keeps each LATERAL lookup a separate index probe (6 ms a page of 1,000).
-    private static string SubmissionsOfPage(string submissionFilter) => $"""
-        SELECT s.* FROM unnest(@ids::text[]) AS page(task_id)
-        CROSS JOIN LATERAL (
-            SELECT {SubmissionColumns} FROM dispatch_submissions
-            WHERE project_id = @project AND task_id = page.task_id{submissionFilter} OFFSET 0) AS s
-        ORDER BY s.submitted_at, s.worker_id
+            WHERE s.project_id = @project AND s.task_id = page.task_id)
         """;
 
     public static readonly string ListByState = Bounded(
@@ -89,15 +79,21 @@ internal static class PostgresTaskSql
         FROM dispatch_tasks
         WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit
         """,
-        PayloadAndResultBytes(""),
+        PayloadAndResultBytes,
         "task_id");
 
-    public static readonly string ActivityOfPage = $"""
+    // The leases and submissions of a page's tasks (@ids) are read task by task through their keys. Left to itself the
+    // planner may hash-join the page against every submission of the project (15 ms at 30,000, growing); OFFSET 0
+    // keeps each LATERAL lookup a separate index probe (6 ms a page of 1,000).
+    public const string ActivityOfPage = $"""
         SELECT l.* FROM unnest(@ids::text[]) AS page(task_id)
         CROSS JOIN LATERAL (
             SELECT {LeaseColumns} FROM dispatch_leases WHERE project_id = @project AND task_id = page.task_id OFFSET 0) AS l
         ORDER BY l.leased_at, l.lease_id;
-        {SubmissionsOfPage("")};
+        SELECT s.* FROM unnest(@ids::text[]) AS page(task_id)
+        CROSS JOIN LATERAL (
+            SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = page.task_id OFFSET 0) AS s
+        ORDER BY s.submitted_at, s.worker_id;
         """;
 
     // The cursor is the last completion read, (completed_at, task_id); the page goes on after it in that order.
@@ -105,24 +101,37 @@ internal static class PostgresTaskSql
         WHERE project_id = @project AND state = 1 AND (completed_at, task_id) > (@after_at, @after_task)
         """;
 
-    private static readonly string CompletedPage = Bounded(
-        $"""
-        SELECT task_id, payload::text AS payload, completed_at FROM dispatch_tasks
-        {AfterCursor} AND completed_at < {CompletionHorizon}
-        ORDER BY completed_at, task_id LIMIT @limit
-        """,
-        PayloadAndResultBytes(" AND s.state = 1"),
-        "completed_at, task_id");
-
+    // One statement reads the page and its accepted submissions (each task's through the primary key), so the page is
+    // found once. A task's payload comes with its first submission only; `upto` is the bytes of the page up to and
+    // with the task, as PageBytes counts them, and the rows of the tasks that fit @max_bytes are answered (those of the
+    // first task always). `fetched` is how many tasks the page had before that cut.
     public static readonly string ListCompleted = $"""
-        {CompletedPage};
+        WITH page AS MATERIALIZED (
+            SELECT task_id, payload, completed_at,
+                   row_number() OVER w AS n, sum(octet_length(payload)) OVER w AS payload_upto, count(*) OVER () AS fetched
+            FROM (
+                SELECT task_id, payload::text AS payload, completed_at FROM dispatch_tasks
+                {AfterCursor} AND completed_at < {CompletionHorizon}
+                ORDER BY completed_at, task_id LIMIT @limit) AS limited
+            WINDOW w AS (ORDER BY completed_at, task_id ROWS UNBOUNDED PRECEDING)
+        ),
+        joined AS (
+            SELECT page.task_id, s.worker_id, s.lease_id, s.result, s.submitted_at, s.correct, s.reward, s.skills, s.state,
+                   s.decided_at, s.review_by, s.reviewer_id, s.review_comment,
+                   page.completed_at, page.n, page.fetched,
+                   CASE WHEN row_number() OVER (PARTITION BY page.n ORDER BY s.submitted_at, s.worker_id) = 1 THEN page.payload END AS payload,
+                   page.payload_upto + sum(coalesce(octet_length(s.result), 0)) OVER (ORDER BY page.n RANGE UNBOUNDED PRECEDING) AS upto
+            FROM page
+            LEFT JOIN LATERAL (
+                SELECT {SubmissionColumns} FROM dispatch_submissions
+                WHERE project_id = @project AND task_id = page.task_id AND state = 1 OFFSET 0) AS s ON true
+        )
+        SELECT * FROM joined WHERE upto <= @max_bytes OR n = 1 ORDER BY n, submitted_at, worker_id;
         SELECT EXISTS (
                    SELECT 1 FROM dispatch_tasks
                    {AfterCursor} AND completed_at >= {CompletionHorizon} AND completed_at < coalesce(@since, statement_timestamp())),
                coalesce(@since, statement_timestamp());
         """;
-
-    public static readonly string AcceptedSubmissionsOfPage = SubmissionsOfPage(" AND state = 1");
 
     // Completion numbers are what results cursors were before they named the completion itself; old cursors still work.
     public const string FindCompletion = """

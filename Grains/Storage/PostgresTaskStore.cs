@@ -208,7 +208,7 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
             var (page, heldBack, started) = await ReadCompletedAsync(projectId, after, limit, maxBytes, callStarted, cancellationToken);
             if (page.More || !heldBack || waited.Elapsed > MaxHorizonWait)
             {
-                return page.Items.IsEmpty ? page : page with { Items = await WithAcceptedSubmissionsAsync(projectId, page.Items, cancellationToken) };
+                return page;
             }
 
             callStarted = started;
@@ -231,7 +231,6 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
 
     private static readonly TimeSpan HorizonPollInterval = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>The page's tasks without their submissions, which are read once the page is final.</summary>
     private async Task<(ListPage<CompletedTaskRecord> Page, bool HeldBack, DateTimeOffset CallStarted)> ReadCompletedAsync(
         string projectId, CompletionCursor? after, int limit, long maxBytes, DateTimeOffset? callStarted, CancellationToken cancellationToken)
     {
@@ -243,32 +242,44 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         command.Parameters.AddWithValue("max_bytes", maxBytes);
         command.Parameters.Add(Time("since", callStarted));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = ImmutableArray.CreateBuilder<CompletedTaskRecord>();
-        long fetched = 0;
+
+        // One row per accepted submission, a task's rows together; the first of them carries the payload.
+        var tasks = ImmutableArray.CreateBuilder<CompletedTaskRecord>();
+        var submissions = ImmutableArray.CreateBuilder<SubmissionRecord>();
+        long fetched = 0, task = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new CompletedTaskRecord(
-                reader.GetString(reader.GetOrdinal("task_id")), reader.GetString(reader.GetOrdinal("payload")), [],
-                reader.GetFieldValue<DateTimeOffset>(reader.GetOrdinal("completed_at"))));
-            fetched = reader.GetInt64(reader.GetOrdinal("fetched"));
+            var n = reader.GetInt64(reader.GetOrdinal("n"));
+            if (n != task)
+            {
+                Flush();
+                task = n;
+                tasks.Add(new CompletedTaskRecord(
+                    reader.GetString(0), reader.GetString(reader.GetOrdinal("payload")), [], reader.GetFieldValue<DateTimeOffset>(reader.GetOrdinal("completed_at"))));
+                fetched = reader.GetInt64(reader.GetOrdinal("fetched"));
+            }
+
+            if (!reader.IsDBNull(1))
+            {
+                submissions.Add(ReadSubmission(reader));
+            }
         }
 
+        Flush();
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var heldBack = reader.GetBoolean(0);
         var started = reader.GetFieldValue<DateTimeOffset>(1);
-        return (new ListPage<CompletedTaskRecord>(rows.ToImmutable(), rows.Count == limit || fetched > rows.Count), heldBack, started);
-    }
+        return (new ListPage<CompletedTaskRecord>(tasks.ToImmutable(), tasks.Count == limit || fetched > tasks.Count), heldBack, started);
 
-    private async Task<ImmutableArray<CompletedTaskRecord>> WithAcceptedSubmissionsAsync(
-        string projectId, ImmutableArray<CompletedTaskRecord> tasks, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(PostgresTaskSql.AcceptedSubmissionsOfPage);
-        command.Parameters.AddWithValue("project", projectId);
-        command.Parameters.AddWithValue("ids", tasks.Select(t => t.TaskId).ToArray());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var submissions = await ReadSubmissionsAsync(reader, cancellationToken);
-        return [.. tasks.Select(t => t with { Submissions = submissions.GetValueOrDefault(t.TaskId, []) })];
+        void Flush()
+        {
+            if (tasks.Count > 0)
+            {
+                tasks[^1] = tasks[^1] with { Submissions = submissions.ToImmutable() };
+                submissions.Clear();
+            }
+        }
     }
 
     public async Task<ListPage<(string TaskId, SubmissionRecord Submission)>> ListSubmissionsAsync(
