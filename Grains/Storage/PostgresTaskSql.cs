@@ -102,7 +102,8 @@ internal static class PostgresTaskSql
         """;
 
     // One statement reads the page and its accepted submissions (each task's through the primary key), so the page is
-    // found once. A task's payload comes with its first submission only; `upto` is the bytes of the page up to and
+    // found once: a row is a submission's columns (null for a task without any) and then its task's. A task's payload
+    // comes with its first row only; `upto` is the bytes of the page up to and
     // with the task, as PageBytes counts them, and the rows of the tasks that fit @max_bytes are answered (those of the
     // first task always). `fetched` is how many tasks the page had before that cut.
     public static readonly string ListCompleted = $"""
@@ -116,9 +117,7 @@ internal static class PostgresTaskSql
             WINDOW w AS (ORDER BY completed_at, task_id ROWS UNBOUNDED PRECEDING)
         ),
         joined AS (
-            SELECT page.task_id, s.worker_id, s.lease_id, s.result, s.submitted_at, s.correct, s.reward, s.skills, s.state,
-                   s.decided_at, s.review_by, s.reviewer_id, s.review_comment,
-                   page.completed_at, page.n, page.fetched,
+            SELECT s.*, page.task_id AS page_task_id, page.completed_at, page.n, page.fetched,
                    CASE WHEN row_number() OVER (PARTITION BY page.n ORDER BY s.submitted_at, s.worker_id) = 1 THEN page.payload END AS payload,
                    page.payload_upto + sum(coalesce(octet_length(s.result), 0)) OVER (ORDER BY page.n RANGE UNBOUNDED PRECEDING) AS upto
             FROM page

@@ -255,7 +255,8 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
                 Flush();
                 task = n;
                 tasks.Add(new CompletedTaskRecord(
-                    reader.GetString(0), reader.GetString(reader.GetOrdinal("payload")), [], reader.GetFieldValue<DateTimeOffset>(reader.GetOrdinal("completed_at"))));
+                    reader.GetString(reader.GetOrdinal("page_task_id")), reader.GetString(reader.GetOrdinal("payload")), [],
+                    reader.GetFieldValue<DateTimeOffset>(reader.GetOrdinal("completed_at"))));
                 fetched = reader.GetInt64(reader.GetOrdinal("fetched"));
             }
 
