@@ -237,7 +237,7 @@ public abstract class PagingTests : WorkTestBase
 
     private static long Bytes(JsonNode? json) => Encoding.UTF8.GetByteCount(json?.ToJsonString() ?? "null");
 
-    private static async Task CompleteAsync(Worker worker, string projectId)
+    protected static async Task CompleteAsync(Worker worker, string projectId)
     {
         var lease = await ClaimLeaseAsync(worker, projectId);
         Assert.Equal("completed", await SubmitOkAsync(worker, lease));
@@ -269,8 +269,7 @@ public sealed class PagingTests_Postgres(PostgresServer postgres, PagingTests_Po
         var worker = await CreateWorkerAsync();
         for (var i = 0; i < 3; i++)
         {
-            var lease = await ClaimLeaseAsync(worker, projectId);
-            await SubmitOkAsync(worker, lease);
+            await CompleteAsync(worker, projectId);
         }
 
         // Completions stored by an older server carry the number its cursors were made of.
