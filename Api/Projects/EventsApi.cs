@@ -10,7 +10,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Providers.Streams.Common;
 using Orleans.Streams;
 
 namespace Dispatch.Api.Projects;
@@ -54,9 +53,12 @@ public static class EventsApi
         var events = Channel.CreateBounded<(DispatchEvent Event, string Id)>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest });
         var sequence = 0L;
         var stream = client.GetStreamProvider(EventStreams.Provider).GetStream<DispatchEvent>(EventStreams.ProjectNamespace, projectId);
-        var subscription = await stream.SubscribeAsync((e, token) =>
+        // Ids count this connection's events: a stream's sequence token numbers every event of all projects that share
+        // its queue, so it would tell a reader how busy the rest of the service is. The server keeps no history, so no
+        // id could resume anything anyway.
+        var subscription = await stream.SubscribeAsync((e, _) =>
         {
-            events.Writer.TryWrite((e, token is EventSequenceToken t ? $"{t.SequenceNumber}-{t.EventIndex}" : Interlocked.Increment(ref sequence).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            events.Writer.TryWrite((e, Interlocked.Increment(ref sequence).ToString(System.Globalization.CultureInfo.InvariantCulture)));
             return Task.CompletedTask;
         });
 

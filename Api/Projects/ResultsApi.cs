@@ -2,6 +2,7 @@ using System.Globalization;
 using Dispatch.Api.Auth;
 using Dispatch.Common;
 using Dispatch.Projects;
+using Dispatch.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Dispatch.Api.OpenApi;
 using Microsoft.AspNetCore.Http;
@@ -23,7 +24,7 @@ public static class Paging
     public const int MaxLimit = 1000;
 }
 
-/// <summary>Completed tasks in completion order; the cursor is the completion sequence, so each page costs O(limit).</summary>
+/// <summary>Completed tasks in completion order; the cursor names the last task read, so each page costs O(limit).</summary>
 public static class ResultsApi
 {
     public static RouteGroupBuilder MapResultsApi(this RouteGroupBuilder v1, ApiAuth auth)
@@ -42,11 +43,18 @@ public static class ResultsApi
             return problem;
         }
 
+        var project = grains.GetReference<IProjectGrain>(projectId);
         var validator = new Validator();
-        long cursor = 0;
-        if (!string.IsNullOrEmpty(after) && (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out cursor) || cursor < 0))
+        CompletionCursor? cursor = null;
+        if (!string.IsNullOrEmpty(after))
         {
-            validator.Add("after", "Must be a cursor returned as 'next'.");
+            cursor = ResultCursors.TryParseOld(after, out var completionNumber)
+                ? await project.FindOldResultsCursorAsync(completionNumber)
+                : ResultCursors.Parse(after);
+            if (cursor is null)
+            {
+                validator.Add("after", "Must be a cursor returned as 'next'.");
+            }
         }
 
         validator.Range("limit", limit, 1, Paging.MaxLimit);
@@ -55,11 +63,37 @@ public static class ResultsApi
             return Problems.Validation(validator.Errors);
         }
 
-        var pageSize = limit ?? Paging.DefaultLimit;
-        var page = await grains.GetReference<IProjectGrain>(projectId).ListResultsAsync(cursor, pageSize);
-        var next = page.Length == pageSize ? page[^1].Cursor.ToString(CultureInfo.InvariantCulture) : null;
+        var page = await project.ListResultsAsync(cursor, limit ?? Paging.DefaultLimit);
+        var next = page.More ? ResultCursors.Format(page.Items[^1].Cursor) : null;
         return TypedResults.Ok(new ResultListResponse(
-            [.. page.Select(t => new ResultResponse(t.TaskId, Json.Parse(t.PayloadJson), [.. t.Submissions.Select(SubmissionResponse.From)], t.CompletedAt.UtcDateTime))],
+            [.. page.Items.Select(t => new ResultResponse(t.TaskId, Json.Parse(t.PayloadJson), [.. t.Submissions.Select(SubmissionResponse.From)], t.CompletedAt.UtcDateTime))],
             next));
     }
+}
+
+/// <summary>
+/// A results cursor is the last task read: its completion time in ticks and its id (ids hold no ':'), nothing that
+/// another project's work could change. Cursors of the old form, a bare completion number, are still read.
+/// </summary>
+public static class ResultCursors
+{
+    public static string Format(CompletionCursor cursor) =>
+        $"{cursor.CompletedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}:{cursor.TaskId}";
+
+    public static CompletionCursor? Parse(string text)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0
+            || !long.TryParse(text.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            || ticks > DateTimeOffset.MaxValue.UtcTicks
+            || !Identifiers.IsValid(text[(colon + 1)..]))
+        {
+            return null;
+        }
+
+        return new CompletionCursor(new DateTimeOffset(ticks, TimeSpan.Zero), text[(colon + 1)..]);
+    }
+
+    public static bool TryParseOld(string text, out long completionNumber) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out completionNumber);
 }

@@ -80,10 +80,9 @@ public static class SubmissionsApi
             return Problems.Validation(validator.Errors);
         }
 
-        var pageSize = limit ?? Paging.DefaultLimit;
-        var page = await grains.GetReference<IProjectGrain>(projectId).ListSubmissionsAsync(filter!.Value, cursor, pageSize);
-        var next = page.Length == pageSize ? FormatCursor(page[^1].Cursor) : null;
-        return TypedResults.Ok(new SubmissionListResponse([.. page.Select(s => SubmissionViewResponse.From(projectId, s.TaskId, s.Submission))], next));
+        var page = await grains.GetReference<IProjectGrain>(projectId).ListSubmissionsAsync(filter!.Value, cursor, limit ?? Paging.DefaultLimit);
+        var next = page.More ? FormatCursor(page.Items[^1].Cursor) : null;
+        return TypedResults.Ok(new SubmissionListResponse([.. page.Items.Select(s => SubmissionViewResponse.From(projectId, s.TaskId, s.Submission))], next));
     }
 
     public static async Task<Results<Ok<SubmissionViewResponse>, ProblemHttpResult>> ReviewAsync(

@@ -55,10 +55,9 @@ public static class TasksApi
             return Problems.Validation(validator.Errors);
         }
 
-        var pageSize = limit ?? Paging.DefaultLimit;
-        var page = await grains.GetReference<IProjectGrain>(projectId).ListTasksAsync(filter, after, pageSize);
-        var next = page.Length == pageSize ? page[^1].Id : null;
-        return TypedResults.Ok(new TaskListResponse([.. page.Select(TaskResponse.From)], next));
+        var page = await grains.GetReference<IProjectGrain>(projectId).ListTasksAsync(filter, after, limit ?? Paging.DefaultLimit);
+        var next = page.More ? page.Items[^1].Id : null;
+        return TypedResults.Ok(new TaskListResponse([.. page.Items.Select(TaskResponse.From)], next));
     }
 
     public static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> RetryAsync(string projectId, string taskId, HttpContext http, [FromServices] IGrainFactory grains)

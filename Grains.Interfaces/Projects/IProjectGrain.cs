@@ -33,15 +33,25 @@ public interface IProjectGrain : IGrainWithStringKey
     [Alias("Import")]
     Task<Result<ImportSummary>> ImportAsync(ImmutableArray<NewTask> tasks);
 
-    /// <summary>Tasks ordered by id after <paramref name="afterTaskId"/>, all of them or those in <paramref name="state"/>.</summary>
-    [Alias("ListTasks"), ReadOnly]
-    Task<ImmutableArray<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit);
+    /// <summary>
+    /// Tasks ordered by id after <paramref name="afterTaskId"/>, all of them or those in <paramref name="state"/>; a page
+    /// ends at <paramref name="limit"/> tasks or at the silo's page byte bound.
+    /// </summary>
+    [Alias("ListTaskPage"), ReadOnly]
+    Task<ListPage<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit);
 
-    /// <summary>The project's submissions in <paramref name="state"/>, oldest first, after <paramref name="after"/>.</summary>
-    [Alias("ListSubmissions"), ReadOnly]
-    Task<ImmutableArray<ProjectSubmission>> ListSubmissionsAsync(SubmissionState state, SubmissionCursor? after, int limit);
+    /// <summary>The project's submissions in <paramref name="state"/>, oldest first, after <paramref name="after"/>, bounded as tasks are.</summary>
+    [Alias("ListSubmissionPage"), ReadOnly]
+    Task<ListPage<ProjectSubmission>> ListSubmissionsAsync(SubmissionState state, SubmissionCursor? after, int limit);
 
-    /// <summary>Completed tasks in completion order after the cursor (0 for the start).</summary>
-    [Alias("ListResults"), ReadOnly]
-    Task<ImmutableArray<CompletedTask>> ListResultsAsync(long afterCursor, int limit);
+    /// <summary>Completed tasks in completion order after the cursor (null for the start), bounded as tasks are.</summary>
+    [Alias("ListResultPage"), ReadOnly]
+    Task<ListPage<CompletedTask>> ListResultsAsync(CompletionCursor? after, int limit);
+
+    /// <summary>
+    /// Where a results cursor of the old form (a completion number) points in this project; null when it names no
+    /// completion of this project.
+    /// </summary>
+    [Alias("FindOldResultsCursor"), ReadOnly]
+    Task<CompletionCursor?> FindOldResultsCursorAsync(long completionNumber);
 }

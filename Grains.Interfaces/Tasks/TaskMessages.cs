@@ -113,5 +113,17 @@ public sealed record CompletedTask(
     [property: Id(0)] string TaskId,
     [property: Id(1)] string PayloadJson,
     [property: Id(2)] ImmutableArray<SubmissionView> Submissions,
-    [property: Id(3)] DateTimeOffset CompletedAt,
-    [property: Id(4)] long Cursor);
+    [property: Id(3)] DateTimeOffset CompletedAt)
+{
+    // Id 4 was a completion number shared by every project; it is not reused.
+    public CompletionCursor Cursor => new(CompletedAt, TaskId);
+}
+
+/// <summary>
+/// A place in a project's results export: the completed task's own completion time and id, so that a cursor tells
+/// nothing about other projects.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.CompletionCursor")]
+public sealed record CompletionCursor(
+    [property: Id(0)] DateTimeOffset CompletedAt,
+    [property: Id(1)] string TaskId);

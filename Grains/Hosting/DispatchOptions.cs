@@ -37,6 +37,14 @@ public sealed class DispatchOptions
     /// <summary>Ready-queue shards per project, fixed when a project is created. Default: 4.</summary>
     public int QueueShards { get; set; } = 4;
 
+    /// <summary>
+    /// Most bytes of payloads and results (their UTF-8 JSON) in one page of the task listing, the results export and
+    /// the submission listing; a page ends before the item that would pass it, so that a page of 1,000 tasks of 64 KiB
+    /// each is not one 64 MiB message. A page always holds at least one item, whatever its size. Default: 4 MiB
+    /// (4,194,304).
+    /// </summary>
+    public long MaxPageBytes { get; set; } = 4 * 1024 * 1024;
+
     internal bool UsesPostgres => Storage == StorageMode.Postgres || Clustering == ClusteringMode.Postgres;
 
     /// <summary>Sentences describing what is wrong; empty when the options can be used.</summary>
@@ -51,6 +59,11 @@ public sealed class DispatchOptions
         if (QueueShards is < 1 or > 256)
         {
             problems.Add($"Dispatch:QueueShards must be between 1 and 256; it is {QueueShards}.");
+        }
+
+        if (MaxPageBytes is < 1 or > 256L * 1024 * 1024)
+        {
+            problems.Add($"Dispatch:MaxPageBytes must be between 1 and 268435456 (256 MiB); it is {MaxPageBytes}.");
         }
 
         return problems;

@@ -172,16 +172,18 @@ public sealed partial class ProjectGrain(
         return Result<ImportSummary>.Ok(new ImportSummary(created, tasks.Length - created, ids.ToImmutable()));
     }
 
-    public async Task<ImmutableArray<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit) =>
-        [.. (await taskStore.ListAsync(ProjectId, state, afterTaskId, limit)).Select(t => t.ToView())];
+    public async Task<ListPage<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit) =>
+        (await taskStore.ListAsync(ProjectId, state, afterTaskId, limit, options.Value.MaxPageBytes)).Select(t => t.ToView());
 
-    public async Task<ImmutableArray<ProjectSubmission>> ListSubmissionsAsync(SubmissionState state, SubmissionCursor? after, int limit) =>
-        [.. (await taskStore.ListSubmissionsAsync(ProjectId, state, after, limit))
-            .Select(s => new ProjectSubmission(s.TaskId, s.Submission.ToView(), new SubmissionCursor(s.Submission.SubmittedAt, s.TaskId, s.Submission.WorkerId)))];
+    public async Task<ListPage<ProjectSubmission>> ListSubmissionsAsync(SubmissionState state, SubmissionCursor? after, int limit) =>
+        (await taskStore.ListSubmissionsAsync(ProjectId, state, after, limit, options.Value.MaxPageBytes))
+            .Select(s => new ProjectSubmission(s.TaskId, s.Submission.ToView(), new SubmissionCursor(s.Submission.SubmittedAt, s.TaskId, s.Submission.WorkerId)));
 
-    public async Task<ImmutableArray<CompletedTask>> ListResultsAsync(long afterCursor, int limit) =>
-        [.. (await taskStore.ListCompletedAsync(ProjectId, afterCursor, limit))
-            .Select(t => new CompletedTask(t.TaskId, t.PayloadJson, [.. t.Submissions.Select(s => s.ToView())], t.CompletedAt, t.CompletionSequence))];
+    public async Task<ListPage<CompletedTask>> ListResultsAsync(CompletionCursor? after, int limit) =>
+        (await taskStore.ListCompletedAsync(ProjectId, after, limit, options.Value.MaxPageBytes))
+            .Select(t => new CompletedTask(t.TaskId, t.PayloadJson, [.. t.Submissions.Select(s => s.ToView())], t.CompletedAt));
+
+    public Task<CompletionCursor?> FindOldResultsCursorAsync(long completionNumber) => taskStore.FindCompletionAsync(ProjectId, completionNumber);
 
     private async Task<ProjectCounts> CountAsync()
     {

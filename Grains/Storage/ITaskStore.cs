@@ -1,3 +1,4 @@
+using Dispatch.Common;
 using Dispatch.Tasks;
 using Dispatch.Work;
 
@@ -45,18 +46,29 @@ public interface ITaskStore
     /// <summary>The task a lease belongs to, whatever its state; null for an unknown lease.</summary>
     Task<LeaseLocation?> FindLeaseAsync(string leaseId, CancellationToken cancellationToken = default);
 
-    /// <summary>Tasks (in <paramref name="state"/>, or all when null) ordered by id, after <paramref name="afterTaskId"/>.</summary>
-    Task<IReadOnlyList<TaskRecord>> ListAsync(string projectId, TaskState? state, string? afterTaskId, int limit, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Tasks (in <paramref name="state"/>, or all when null) ordered by id, after <paramref name="afterTaskId"/>: at most
+    /// <paramref name="limit"/>, and no more than <paramref name="maxBytes"/> of payloads and submission results (see
+    /// <see cref="PageBytes"/>) unless the first task alone has more.
+    /// </summary>
+    Task<ListPage<TaskRecord>> ListAsync(string projectId, TaskState? state, string? afterTaskId, int limit, long maxBytes, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The project's submissions in <paramref name="state"/>, oldest first (submission time, then task id, then worker
-    /// id), after <paramref name="after"/>.
+    /// id), after <paramref name="after"/>; bounded by count and bytes of results as <see cref="ListAsync"/> is.
     /// </summary>
-    Task<IReadOnlyList<(string TaskId, SubmissionRecord Submission)>> ListSubmissionsAsync(
-        string projectId, SubmissionState state, SubmissionCursor? after, int limit, CancellationToken cancellationToken = default);
+    Task<ListPage<(string TaskId, SubmissionRecord Submission)>> ListSubmissionsAsync(
+        string projectId, SubmissionState state, SubmissionCursor? after, int limit, long maxBytes, CancellationToken cancellationToken = default);
 
-    /// <summary>Completed tasks in completion order, after the given completion sequence, with their accepted submissions.</summary>
-    Task<IReadOnlyList<CompletedTaskRecord>> ListCompletedAsync(string projectId, long afterSequence, int limit, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Completed tasks in completion order after <paramref name="after"/> (from the start when null), with their
+    /// accepted submissions; bounded by count and bytes as <see cref="ListAsync"/> is. A completion stored later never
+    /// sorts before a cursor handed out earlier.
+    /// </summary>
+    Task<ListPage<CompletedTaskRecord>> ListCompletedAsync(string projectId, CompletionCursor? after, int limit, long maxBytes, CancellationToken cancellationToken = default);
+
+    /// <summary>The completion that an old results cursor (a completion number) names in the project, or null.</summary>
+    Task<CompletionCursor?> FindCompletionAsync(string projectId, long completionNumber, CancellationToken cancellationToken = default);
 
     /// <summary>Throws when the store cannot be reached.</summary>
     Task PingAsync(CancellationToken cancellationToken = default);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Dispatch.Common;
 using Dispatch.Grains.Money;
 using Dispatch.Grains.Tasks;
 using Dispatch.Money;
@@ -20,7 +21,6 @@ public sealed class MemoryTaskStore : ITaskStore
     private readonly ConcurrentDictionary<string, LeaseLocation> _leases = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, WorkerLedger> _workers = new(StringComparer.Ordinal);
     private long _lastSequence;
-    private long _lastCompletion;
 
     public Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -127,16 +127,14 @@ public sealed class MemoryTaskStore : ITaskStore
             }
 
             var completedAt = activity?.CompletedAt ?? default;
-            var completionSequence = activity?.CompletionSequence ?? 0;
             if (change.Completes)
             {
-                // Completion order and completion times agree, as they do in PostgreSQL.
+                // Completion order and completion times agree, as they do in PostgreSQL; the results export relies on it.
                 completedAt = project.LastCompletedAt = now > project.LastCompletedAt ? now : project.LastCompletedAt;
-                completionSequence = Interlocked.Increment(ref _lastCompletion);
                 project.Completed.Add(number);
             }
 
-            stored.Activity = new TaskActivity(expectedVersion + 1, change.State, change.FailedAttempts, leases, submissions, completedAt, completionSequence);
+            stored.Activity = new TaskActivity(expectedVersion + 1, change.State, change.FailedAttempts, leases, submissions, completedAt);
             return Task.FromResult(expectedVersion + 1);
         }
     }
@@ -220,78 +218,83 @@ public sealed class MemoryTaskStore : ITaskStore
     public Task<LeaseLocation?> FindLeaseAsync(string leaseId, CancellationToken cancellationToken = default) =>
         Task.FromResult(_leases.TryGetValue(leaseId, out var location) ? location : null);
 
-    public Task<IReadOnlyList<TaskRecord>> ListAsync(string projectId, TaskState? state, string? afterTaskId, int limit, CancellationToken cancellationToken = default)
+    public Task<ListPage<TaskRecord>> ListAsync(string projectId, TaskState? state, string? afterTaskId, int limit, long maxBytes, CancellationToken cancellationToken = default)
     {
         if (!_projects.TryGetValue(projectId, out var project))
         {
-            return Task.FromResult<IReadOnlyList<TaskRecord>>([]);
+            return Task.FromResult(ListPage<TaskRecord>.Empty);
         }
 
         lock (project)
         {
             var tasks = project.Tasks;
-            IReadOnlyList<TaskRecord> page = Enumerable.Range(0, tasks.Count)
+            var ordered = Enumerable.Range(0, tasks.Count)
                 .Where(n => (state is null || tasks[n].State == state) && (afterTaskId is null || string.CompareOrdinal(tasks[n].TaskId, afterTaskId) > 0))
                 .OrderBy(n => tasks[n].TaskId, StringComparer.Ordinal)
-                .Take(limit)
-                .Select(n => project.Record(n))
-                .ToList();
-            return Task.FromResult(page);
+                .Select(n => project.Record(n));
+            return Task.FromResult(PageBytes.Take(ordered, limit, maxBytes, PageBytes.Of));
         }
     }
 
-    public Task<IReadOnlyList<CompletedTaskRecord>> ListCompletedAsync(string projectId, long afterSequence, int limit, CancellationToken cancellationToken = default)
+    public Task<ListPage<CompletedTaskRecord>> ListCompletedAsync(string projectId, CompletionCursor? after, int limit, long maxBytes, CancellationToken cancellationToken = default)
     {
         if (!_projects.TryGetValue(projectId, out var project))
         {
-            return Task.FromResult<IReadOnlyList<CompletedTaskRecord>>([]);
+            return Task.FromResult(ListPage<CompletedTaskRecord>.Empty);
         }
 
         lock (project)
         {
-            // Completion sequences are increasing along the list, so the cursor is found by binary search: O(log n + limit).
-            var start = LowerBound(project, afterSequence);
-            IReadOnlyList<CompletedTaskRecord> page = project.Completed
-                .Skip(start)
-                .Take(limit)
-                .Select(number => project.Completion(number))
-                .ToList();
-            return Task.FromResult(page);
+            var ordered = project.Completed.Skip(Start(project, after)).Select(number => project.Completion(number));
+            return Task.FromResult(PageBytes.Take(ordered, limit, maxBytes, PageBytes.Of));
         }
     }
 
+    /// <summary>Memory mode starts empty after every restart, so no completion of it ever had an old-form cursor.</summary>
+    public Task<CompletionCursor?> FindCompletionAsync(string projectId, long completionNumber, CancellationToken cancellationToken = default) =>
+        Task.FromResult<CompletionCursor?>(null);
+
     /// <summary>Reads every submission of the project: memory mode keeps no index of them by state and time.</summary>
-    public Task<IReadOnlyList<(string TaskId, SubmissionRecord Submission)>> ListSubmissionsAsync(
-        string projectId, SubmissionState state, SubmissionCursor? after, int limit, CancellationToken cancellationToken = default)
+    public Task<ListPage<(string TaskId, SubmissionRecord Submission)>> ListSubmissionsAsync(
+        string projectId, SubmissionState state, SubmissionCursor? after, int limit, long maxBytes, CancellationToken cancellationToken = default)
     {
         if (!_projects.TryGetValue(projectId, out var project))
         {
-            return Task.FromResult<IReadOnlyList<(string, SubmissionRecord)>>([]);
+            return Task.FromResult(ListPage<(string, SubmissionRecord)>.Empty);
         }
 
         lock (project)
         {
             var tasks = project.Tasks;
-            IReadOnlyList<(string, SubmissionRecord)> page = Enumerable.Range(0, tasks.Count)
+            var ordered = Enumerable.Range(0, tasks.Count)
                 .Where(n => tasks[n].Activity is not null)
                 .SelectMany(n => tasks[n].Activity!.Submissions.Select(s => (TaskId: tasks[n].TaskId, Submission: s)))
                 .Where(x => x.Submission.State == state && (after is null || SubmissionOrder.Compare(x.Submission.SubmittedAt, x.TaskId, x.Submission.WorkerId, after) > 0))
                 .OrderBy(x => x.Submission.SubmittedAt).ThenBy(x => x.TaskId, StringComparer.Ordinal).ThenBy(x => x.Submission.WorkerId, StringComparer.Ordinal)
-                .Take(limit)
-                .ToList();
-            return Task.FromResult(page);
+                .Select(x => (x.TaskId, x.Submission));
+            return Task.FromResult(PageBytes.Take(ordered, limit, maxBytes, x => PageBytes.Of(x.Submission)));
         }
     }
 
     public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
-    private static int LowerBound(ProjectTasks project, long afterSequence)
+    /// <summary>
+    /// Where the export goes on after the cursor: completion times only grow along the list (see
+    /// <see cref="SaveAsync"/>), so the cursor's time is found by binary search and its task among the few completions
+    /// of that very instant: O(log n + limit).
+    /// </summary>
+    private static int Start(ProjectTasks project, CompletionCursor? after)
     {
+        if (after is null)
+        {
+            return 0;
+        }
+
         int low = 0, high = project.Completed.Count;
         while (low < high)
         {
             var middle = (low + high) / 2;
-            if (project.Tasks[project.Completed[middle]].Activity!.CompletionSequence <= afterSequence)
+            if (project.Tasks[project.Completed[middle]].Activity!.CompletedAt < after.CompletedAt)
             {
                 low = middle + 1;
             }
@@ -301,6 +304,21 @@ public sealed class MemoryTaskStore : ITaskStore
             }
         }
 
+        for (var i = low; i < project.Completed.Count; i++)
+        {
+            ref var slot = ref project.Tasks[project.Completed[i]];
+            if (slot.Activity!.CompletedAt != after.CompletedAt)
+            {
+                break;
+            }
+
+            if (string.Equals(slot.TaskId, after.TaskId, StringComparison.Ordinal))
+            {
+                return i + 1;
+            }
+        }
+
+        // A cursor the store never handed out: go on from its time.
         return low;
     }
 
@@ -377,7 +395,7 @@ public sealed class MemoryTaskStore : ITaskStore
             ref var slot = ref Tasks[number];
             var activity = slot.Activity!;
             return new CompletedTaskRecord(
-                slot.TaskId, Texts.Payload(slot.Texts), [.. activity.Submissions.Where(s => s.State == SubmissionState.Accepted)], activity.CompletedAt, activity.CompletionSequence);
+                slot.TaskId, Texts.Payload(slot.Texts), [.. activity.Submissions.Where(s => s.State == SubmissionState.Accepted)], activity.CompletedAt);
         }
     }
 

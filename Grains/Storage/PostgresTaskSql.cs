@@ -55,58 +55,91 @@ internal static class PostgresTaskSql
         SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = @task ORDER BY submitted_at, worker_id;
         """;
 
-    // The leases and submissions of a page are read task by task through their keys, so a page costs the same
-    // whether the project holds a thousand tasks or a million. Left to itself the planner may hash-join the page
-    // against every submission of the project (15 ms at 30,000, growing); OFFSET 0 keeps each LATERAL lookup a
-    // separate index probe (6 ms a page of 1,000).
-    private const string StatePage = """
-        SELECT task_id FROM dispatch_tasks
+    // A page of at most @limit rows in its order, of which only the first ones that fit @max_bytes are answered (the
+    // first row always). `bytes` counts a row's payload and results as PageBytes does; `fetched` says how many rows the
+    // page had before the cut, so that a cut page can say there is more. Each row's results are summed through the
+    // submissions' primary key, so a page costs the same whatever the project holds; OFFSET 0 sums them once a row
+    // rather than once for each window that reads them.
+    private static string Bounded(string page, string bytes, string order) => $"""
+        SELECT * FROM (
+            SELECT sized.*, sum(sized.bytes) OVER w AS upto, row_number() OVER w AS n, count(*) OVER () AS fetched
+            FROM (SELECT page.*, {bytes} AS bytes FROM ({page}) AS page OFFSET 0) AS sized
+            WINDOW w AS (ORDER BY {order} ROWS UNBOUNDED PRECEDING)) AS bounded
+        WHERE upto <= @max_bytes OR n = 1
+        ORDER BY {order}
+        """;
+
+    private const string PayloadAndResultBytes = """
+        octet_length(page.payload) + (
+            SELECT coalesce(sum(octet_length(s.result::text)), 0) FROM dispatch_submissions s
+            WHERE s.project_id = @project AND s.task_id = page.task_id)
+        """;
+
+    public static readonly string ListByState = Bounded(
+        $"""
+        SELECT task_id, shard, version, state, priority, seq, payload::text AS payload, golden_answer::text AS golden_answer, failed_attempts
+        FROM dispatch_tasks
         WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit
-        """;
+        """,
+        PayloadAndResultBytes,
+        "task_id");
 
-    // The cursor is the completion_seq of the last completion read; the page goes on after that completion's place in
-    // completion order (the first page after nothing).
-    private const string AfterCursor = $"""
-        WHERE project_id = @project AND state = 1
-          AND (completed_at, completion_seq) > (
-              SELECT coalesce(max(completed_at), '-infinity'), coalesce(max(completion_seq), 0) FROM dispatch_tasks
-              WHERE project_id = @project AND state = 1 AND completion_seq = @after)
-        """;
-
-    private const string CompletedPage = $"""
-        SELECT task_id FROM dispatch_tasks
-        {AfterCursor} AND completed_at < {CompletionHorizon}
-        ORDER BY completed_at, completion_seq LIMIT @limit
-        """;
-
-    public const string ListByState = $"""
-        SELECT {TaskColumns} FROM dispatch_tasks
-        WHERE project_id = @project AND state = ANY(@states) AND task_id > @after ORDER BY task_id LIMIT @limit;
-        SELECT l.* FROM ({StatePage}) AS page
+    // The leases and submissions of a page's tasks (@ids) are read task by task through their keys. Left to itself the
+    // planner may hash-join the page against every submission of the project (15 ms at 30,000, growing); OFFSET 0
+    // keeps each LATERAL lookup a separate index probe (6 ms a page of 1,000).
+    public const string ActivityOfPage = $"""
+        SELECT l.* FROM unnest(@ids::text[]) AS page(task_id)
         CROSS JOIN LATERAL (
             SELECT {LeaseColumns} FROM dispatch_leases WHERE project_id = @project AND task_id = page.task_id OFFSET 0) AS l
         ORDER BY l.leased_at, l.lease_id;
-        SELECT s.* FROM ({StatePage}) AS page
+        SELECT s.* FROM unnest(@ids::text[]) AS page(task_id)
         CROSS JOIN LATERAL (
             SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = page.task_id OFFSET 0) AS s
         ORDER BY s.submitted_at, s.worker_id;
         """;
 
-    public const string ListCompleted = $"""
-        SELECT task_id, payload::text, completed_at, completion_seq FROM dispatch_tasks
-        {AfterCursor} AND completed_at < {CompletionHorizon}
-        ORDER BY completed_at, completion_seq LIMIT @limit;
-        SELECT s.* FROM ({CompletedPage}) AS page
-        CROSS JOIN LATERAL (
-            SELECT {SubmissionColumns} FROM dispatch_submissions WHERE project_id = @project AND task_id = page.task_id AND state = 1 OFFSET 0) AS s
-        ORDER BY s.submitted_at, s.worker_id;
+    // The cursor is the last completion read, (completed_at, task_id); the page goes on after it in that order.
+    private const string AfterCursor = """
+        WHERE project_id = @project AND state = 1 AND (completed_at, task_id) > (@after_at, @after_task)
+        """;
+
+    // One statement reads the page and its accepted submissions (each task's through the primary key), so the page is
+    // found once: a row is a submission's columns (null for a task without any) and then its task's. A task's payload
+    // comes with its first row only; `upto` is the bytes of the page up to and
+    // with the task, as PageBytes counts them, and the rows of the tasks that fit @max_bytes are answered (those of the
+    // first task always). `fetched` is how many tasks the page had before that cut.
+    public static readonly string ListCompleted = $"""
+        WITH page AS MATERIALIZED (
+            SELECT task_id, payload, completed_at,
+                   row_number() OVER w AS n, sum(octet_length(payload)) OVER w AS payload_upto, count(*) OVER () AS fetched
+            FROM (
+                SELECT task_id, payload::text AS payload, completed_at FROM dispatch_tasks
+                {AfterCursor} AND completed_at < {CompletionHorizon}
+                ORDER BY completed_at, task_id LIMIT @limit) AS limited
+            WINDOW w AS (ORDER BY completed_at, task_id ROWS UNBOUNDED PRECEDING)
+        ),
+        joined AS (
+            SELECT s.*, page.task_id AS page_task_id, page.completed_at, page.n, page.fetched,
+                   CASE WHEN row_number() OVER (PARTITION BY page.n ORDER BY s.submitted_at, s.worker_id) = 1 THEN page.payload END AS payload,
+                   page.payload_upto + sum(coalesce(octet_length(s.result), 0)) OVER (ORDER BY page.n RANGE UNBOUNDED PRECEDING) AS upto
+            FROM page
+            LEFT JOIN LATERAL (
+                SELECT {SubmissionColumns} FROM dispatch_submissions
+                WHERE project_id = @project AND task_id = page.task_id AND state = 1 OFFSET 0) AS s ON true
+        )
+        SELECT * FROM joined WHERE upto <= @max_bytes OR n = 1 ORDER BY n, submitted_at, worker_id;
         SELECT EXISTS (
                    SELECT 1 FROM dispatch_tasks
                    {AfterCursor} AND completed_at >= {CompletionHorizon} AND completed_at < coalesce(@since, statement_timestamp())),
                coalesce(@since, statement_timestamp());
         """;
 
-    // Completion order is (completed_at, completion_seq), where completed_at is the completing transaction's start.
+    // Completion numbers are what results cursors were before they named the completion itself; old cursors still work.
+    public const string FindCompletion = """
+        SELECT completed_at, task_id FROM dispatch_tasks WHERE project_id = @project AND state = 1 AND completion_seq = @number
+        """;
+
+    // Completion order is (completed_at, task_id), where completed_at is the completing transaction's start.
     // A reader returns only completions from before the start of the oldest transaction still running in this
     // database (CompletionHorizon): every transaction that commits later started at or after it, so its completions
     // sort after every cursor handed out before, and no lock is shared by a project's completions. pg_stat_activity
@@ -129,8 +162,7 @@ internal static class PostgresTaskSql
             SET version = t.version + 1,
                 state = c.state,
                 failed_attempts = c.failed,
-                completed_at = CASE WHEN c.completes THEN now() ELSE t.completed_at END,
-                completion_seq = CASE WHEN c.completes THEN nextval('dispatch_completion_seq') ELSE t.completion_seq END
+                completed_at = CASE WHEN c.completes THEN now() ELSE t.completed_at END
             FROM c
             WHERE t.project_id = c.project_id AND t.task_id = c.task_id AND t.version = c.expected
             RETURNING c.idx, t.project_id, t.task_id, t.shard, t.version
@@ -227,11 +259,14 @@ internal static class PostgresTaskSql
         """;
 
     // One probe of dispatch_submissions_by_state per page, whatever the project holds.
-    public const string ListSubmissions = $"""
+    public static readonly string ListSubmissions = Bounded(
+        $"""
         SELECT {SubmissionColumns} FROM dispatch_submissions
         WHERE project_id = @project AND state = @state AND (submitted_at, task_id, worker_id) > (@at, @task, @worker)
         ORDER BY submitted_at, task_id, worker_id LIMIT @limit
-        """;
+        """,
+        "octet_length(page.result)",
+        "submitted_at, task_id, worker_id");
 
     public const string ExamProgress = """
         SELECT count(*), count(*) FILTER (WHERE correct),

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
+using Dispatch.Common;
 using Dispatch.Grains.Tasks;
 using Dispatch.Projects;
 using Dispatch.Tasks;
@@ -178,29 +179,50 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         return await reader.ReadAsync(cancellationToken) ? new LeaseLocation(reader.GetString(0), reader.GetString(1), reader.GetString(2)) : null;
     }
 
-    public Task<IReadOnlyList<TaskRecord>> ListAsync(string projectId, TaskState? state, string? afterTaskId, int limit, CancellationToken cancellationToken = default) =>
-        ReadTasksAsync(PostgresTaskSql.ListByState, projectId, p =>
+    public async Task<ListPage<TaskRecord>> ListAsync(string projectId, TaskState? state, string? afterTaskId, int limit, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        List<TaskRecord> tasks;
+        bool more;
+        await using (var command = dataSource.CreateCommand(PostgresTaskSql.ListByState))
         {
-            p.AddWithValue("states", state is { } only ? new[] { (short)only } : [(short)TaskState.Open, (short)TaskState.Completed, (short)TaskState.DeadLettered]);
-            p.AddWithValue("after", afterTaskId ?? "");
-            p.AddWithValue("limit", limit);
-        }, cancellationToken);
+            command.Parameters.AddWithValue("project", projectId);
+            command.Parameters.AddWithValue("states", state is { } only ? new[] { (short)only } : [(short)TaskState.Open, (short)TaskState.Completed, (short)TaskState.DeadLettered]);
+            command.Parameters.AddWithValue("after", afterTaskId ?? "");
+            command.Parameters.AddWithValue("limit", limit);
+            command.Parameters.AddWithValue("max_bytes", maxBytes);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            (tasks, var fetched) = await ReadTaskRowsAsync(reader, bounded: true, cancellationToken);
+            more = tasks.Count == limit || fetched > tasks.Count;
+        }
+
+        if (tasks.Count == 0)
+        {
+            return ListPage<TaskRecord>.Empty;
+        }
+
+        await using var activity = dataSource.CreateCommand(PostgresTaskSql.ActivityOfPage);
+        activity.Parameters.AddWithValue("project", projectId);
+        activity.Parameters.AddWithValue("ids", tasks.Select(t => t.TaskId).ToArray());
+        await using var activityReader = await activity.ExecuteReaderAsync(cancellationToken);
+        return new ListPage<TaskRecord>(await WithActivityAsync(activityReader, tasks, cancellationToken), more);
+    }
 
     /// <summary>
     /// A page of completions below the commit horizon. Completions above it are committed but may still have an
-    /// earlier one committing beside them; those transactions take milliseconds, so a short page that stopped at the
+    /// earlier one committing beside them; those transactions take milliseconds, so a page that stopped at the
     /// horizon before a completion stored before the call began is read again until the horizon passes it, so that
     /// what was acknowledged before the call is in its answer. A transaction open for longer than two seconds holds
     /// later completions back until it ends; the page is answered without them meanwhile.
     /// </summary>
-    public async Task<IReadOnlyList<CompletedTaskRecord>> ListCompletedAsync(string projectId, long afterSequence, int limit, CancellationToken cancellationToken = default)
+    public async Task<ListPage<CompletedTaskRecord>> ListCompletedAsync(
+        string projectId, CompletionCursor? after, int limit, long maxBytes, CancellationToken cancellationToken = default)
     {
         var waited = Stopwatch.StartNew();
         DateTimeOffset? callStarted = null;
         while (true)
         {
-            var (page, heldBack, started) = await ReadCompletedAsync(projectId, afterSequence, limit, callStarted, cancellationToken);
-            if (page.Count == limit || !heldBack || waited.Elapsed > MaxHorizonWait)
+            var (page, heldBack, started) = await ReadCompletedAsync(projectId, after, limit, maxBytes, callStarted, cancellationToken);
+            if (page.More || !heldBack || waited.Elapsed > MaxHorizonWait)
             {
                 return page;
             }
@@ -210,36 +232,75 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         }
     }
 
+    public async Task<CompletionCursor?> FindCompletionAsync(string projectId, long completionNumber, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PostgresTaskSql.FindCompletion);
+        command.Parameters.AddWithValue("project", projectId);
+        command.Parameters.AddWithValue("number", completionNumber);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new CompletionCursor(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1))
+            : null;
+    }
+
     private static readonly TimeSpan MaxHorizonWait = TimeSpan.FromSeconds(2);
 
     private static readonly TimeSpan HorizonPollInterval = TimeSpan.FromMilliseconds(5);
 
-    private async Task<(IReadOnlyList<CompletedTaskRecord> Page, bool HeldBack, DateTimeOffset CallStarted)> ReadCompletedAsync(
-        string projectId, long afterSequence, int limit, DateTimeOffset? callStarted, CancellationToken cancellationToken)
+    private async Task<(ListPage<CompletedTaskRecord> Page, bool HeldBack, DateTimeOffset CallStarted)> ReadCompletedAsync(
+        string projectId, CompletionCursor? after, int limit, long maxBytes, DateTimeOffset? callStarted, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(PostgresTaskSql.ListCompleted);
         command.Parameters.AddWithValue("project", projectId);
-        command.Parameters.AddWithValue("after", afterSequence);
+        command.Parameters.Add(Time("after_at", after?.CompletedAt ?? DateTimeOffset.MinValue));
+        command.Parameters.Add(Text("after_task", after?.TaskId ?? ""));
         command.Parameters.AddWithValue("limit", limit);
-        command.Parameters.Add(new NpgsqlParameter("since", NpgsqlDbType.TimestampTz) { Value = (object?)callStarted?.UtcDateTime ?? DBNull.Value });
+        command.Parameters.AddWithValue("max_bytes", maxBytes);
+        command.Parameters.Add(Time("since", callStarted));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<(string Id, string Payload, DateTimeOffset At, long Sequence)>();
+
+        // One row per accepted submission, a task's rows together; the first of them carries the payload.
+        var tasks = ImmutableArray.CreateBuilder<CompletedTaskRecord>();
+        var submissions = ImmutableArray.CreateBuilder<SubmissionRecord>();
+        long fetched = 0, task = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt64(3)));
+            var n = reader.GetInt64(reader.GetOrdinal("n"));
+            if (n != task)
+            {
+                Flush();
+                task = n;
+                tasks.Add(new CompletedTaskRecord(
+                    reader.GetString(reader.GetOrdinal("page_task_id")), reader.GetString(reader.GetOrdinal("payload")), [],
+                    reader.GetFieldValue<DateTimeOffset>(reader.GetOrdinal("completed_at"))));
+                fetched = reader.GetInt64(reader.GetOrdinal("fetched"));
+            }
+
+            if (!reader.IsDBNull(1))
+            {
+                submissions.Add(ReadSubmission(reader));
+            }
         }
 
-        await reader.NextResultAsync(cancellationToken);
-        var submissions = await ReadSubmissionsAsync(reader, cancellationToken);
+        Flush();
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var heldBack = reader.GetBoolean(0);
         var started = reader.GetFieldValue<DateTimeOffset>(1);
-        return ([.. rows.Select(r => new CompletedTaskRecord(r.Id, r.Payload, submissions.GetValueOrDefault(r.Id, []), r.At, r.Sequence))], heldBack, started);
+        return (new ListPage<CompletedTaskRecord>(tasks.ToImmutable(), tasks.Count == limit || fetched > tasks.Count), heldBack, started);
+
+        void Flush()
+        {
+            if (tasks.Count > 0)
+            {
+                tasks[^1] = tasks[^1] with { Submissions = submissions.ToImmutable() };
+                submissions.Clear();
+            }
+        }
     }
 
-    public async Task<IReadOnlyList<(string TaskId, SubmissionRecord Submission)>> ListSubmissionsAsync(
-        string projectId, SubmissionState state, SubmissionCursor? after, int limit, CancellationToken cancellationToken = default)
+    public async Task<ListPage<(string TaskId, SubmissionRecord Submission)>> ListSubmissionsAsync(
+        string projectId, SubmissionState state, SubmissionCursor? after, int limit, long maxBytes, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(PostgresTaskSql.ListSubmissions);
         command.Parameters.AddWithValue("project", projectId);
@@ -248,14 +309,17 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         command.Parameters.Add(Text("task", after?.TaskId ?? ""));
         command.Parameters.Add(Text("worker", after?.WorkerId ?? ""));
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("max_bytes", maxBytes);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var page = new List<(string, SubmissionRecord)>();
+        var page = ImmutableArray.CreateBuilder<(string, SubmissionRecord)>();
+        long fetched = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
             page.Add((reader.GetString(0), ReadSubmission(reader)));
+            fetched = reader.GetInt64(reader.GetOrdinal("fetched"));
         }
 
-        return page;
+        return new ListPage<(string, SubmissionRecord)>(page.ToImmutable(), page.Count == limit || fetched > page.Count);
     }
 
     public async Task PingAsync(CancellationToken cancellationToken = default)
@@ -271,15 +335,30 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         command.Parameters.AddWithValue("project", projectId);
         bind(command.Parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var (tasks, _) = await ReadTaskRowsAsync(reader, bounded: false, cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        return await WithActivityAsync(reader, tasks, cancellationToken);
+    }
+
+    /// <summary>Task rows (<c>PostgresTaskSql.TaskColumns</c>) and, for a bounded page, how many rows it had before the cut.</summary>
+    private static async Task<(List<TaskRecord> Tasks, long Fetched)> ReadTaskRowsAsync(NpgsqlDataReader reader, bool bounded, CancellationToken cancellationToken)
+    {
         var tasks = new List<TaskRecord>();
+        long fetched = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
             tasks.Add(new TaskRecord(
                 reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), (TaskState)reader.GetInt16(3), reader.GetInt32(4), reader.GetInt64(5),
                 reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetInt32(8), [], []));
+            fetched = bounded ? reader.GetInt64(reader.GetOrdinal("fetched")) : fetched;
         }
 
-        await reader.NextResultAsync(cancellationToken);
+        return (tasks, fetched);
+    }
+
+    /// <summary>The tasks with their leases and submissions, read from the reader's current result and the next.</summary>
+    private static async Task<ImmutableArray<TaskRecord>> WithActivityAsync(NpgsqlDataReader reader, List<TaskRecord> tasks, CancellationToken cancellationToken)
+    {
         var leases = new Dictionary<string, ImmutableArray<LeaseRecord>.Builder>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {

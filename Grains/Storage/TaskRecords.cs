@@ -160,8 +160,8 @@ public sealed record WorkerTotals(
 /// <summary>How far a worker is through an exam project.</summary>
 public sealed record ExamProgress(long Submitted, long Correct, long Tasks);
 
-/// <summary>A completed task for the results export, with the cursor that follows it.</summary>
-public sealed record CompletedTaskRecord(string TaskId, string PayloadJson, ImmutableArray<SubmissionRecord> Submissions, DateTimeOffset CompletedAt, long CompletionSequence);
+/// <summary>A completed task for the results export with its accepted submissions.</summary>
+public sealed record CompletedTaskRecord(string TaskId, string PayloadJson, ImmutableArray<SubmissionRecord> Submissions, DateTimeOffset CompletedAt);
 
 /// <summary>A shard's open and dead-lettered tasks (those that may still change) and the counts of all of its tasks.</summary>
 public sealed record ShardSnapshot(IReadOnlyList<Dispatch.Work.TaskSnapshot> Tasks, Dispatch.Projects.ProjectCounts Counts);

@@ -126,5 +126,4 @@ internal sealed record TaskActivity(
     int FailedAttempts,
     ImmutableArray<LeaseRecord> Leases,
     ImmutableArray<SubmissionRecord> Submissions,
-    DateTimeOffset CompletedAt,
-    long CompletionSequence);
+    DateTimeOffset CompletedAt);

@@ -8,6 +8,8 @@ public sealed class MemoryTaskStoreTests
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 10, 12, 0, 0, TimeSpan.Zero);
 
+    private const long MaxBytes = 4 * 1024 * 1024;
+
     // Lone surrogates cannot be UTF-8; they are here because the store takes any string, not only parsed JSON.
     private static readonly (string Payload, string? Golden)[] Texts =
     [
@@ -119,7 +121,7 @@ public sealed class MemoryTaskStoreTests
         Assert.Equal(new LeaseLocation("p", "t", "w1"), await store.FindLeaseAsync("L1"));
         Assert.Empty(await store.GetActiveLeasesAsync("w1"));
         Assert.Equal(new ExamProgress(1, 1, 1), await store.GetExamProgressAsync("p", "w1"));
-        var completed = Assert.Single(await store.ListCompletedAsync("p", 0, 10));
+        var completed = Assert.Single((await store.ListCompletedAsync("p", null, 10, MaxBytes)).Items);
         Assert.Equal(("t", """{"q":"?"}""", Now.AddMinutes(1)), (completed.TaskId, completed.PayloadJson, completed.CompletedAt));
         Assert.Equal([submission], completed.Submissions.AsEnumerable());
     }
@@ -149,8 +151,9 @@ public sealed class MemoryTaskStoreTests
             clock = i == 1 ? Now.AddSeconds(-5) : clock.AddSeconds(1);
         }
 
-        var firstPage = await store.ListCompletedAsync("p", 0, 3);
-        var secondPage = await store.ListCompletedAsync("p", firstPage[^1].CompletionSequence, 3);
+        var firstPage = (await store.ListCompletedAsync("p", null, 3, MaxBytes)).Items;
+        var last = firstPage[^1];
+        var secondPage = (await store.ListCompletedAsync("p", new CompletionCursor(last.CompletedAt, last.TaskId), 3, MaxBytes)).Items;
 
         Assert.Equal(["t4", "t1", "t5"], firstPage.Select(t => t.TaskId));
         Assert.Equal(["4", "1", "5"], firstPage.Select(t => t.PayloadJson));
@@ -165,9 +168,9 @@ public sealed class MemoryTaskStoreTests
         await store.ImportAsync("p", [.. new[] { "d", "b", "a", "e", "c" }.Select(id => new TaskToStore(id, 0, $"\"{id}\"", 0, null))], Now);
         await store.SaveAsync("p", "b", 1, new TaskChange(TaskState.DeadLettered, 3, false, null, [], null), Now);
 
-        Assert.Equal(["b", "c", "d"], (await store.ListAsync("p", null, "a", 3)).Select(t => t.TaskId));
-        Assert.Equal(["\"c\"", "\"d\"", "\"e\""], (await store.ListAsync("p", TaskState.Open, "a", 10)).Select(t => t.PayloadJson));
-        var dead = Assert.Single(await store.ListAsync("p", TaskState.DeadLettered, null, 10));
+        Assert.Equal(["b", "c", "d"], (await store.ListAsync("p", null, "a", 3, MaxBytes)).Items.Select(t => t.TaskId));
+        Assert.Equal(["\"c\"", "\"d\"", "\"e\""], (await store.ListAsync("p", TaskState.Open, "a", 10, MaxBytes)).Items.Select(t => t.PayloadJson));
+        var dead = Assert.Single((await store.ListAsync("p", TaskState.DeadLettered, null, 10, MaxBytes)).Items);
         Assert.Equal(("b", 2L, 3), (dead.TaskId, dead.Version, dead.FailedAttempts));
     }
 
