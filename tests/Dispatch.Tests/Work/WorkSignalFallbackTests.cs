@@ -78,27 +78,32 @@ public sealed class WorkSignalFallbackTests(WorkSignalFallbackTests.QuickFallbac
             () => { });
         await ImportAsync(owner.Client, projectId, SmallTasks(1, "a"));
         await EventuallyAsync(() => Task.FromResult(Volatile.Read(ref heard)), n => n == 1, TimeSpan.FromSeconds(5), "the first signal arrives");
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // rounds that find the subscription standing make no other
+        Assert.Single(await WorkSubscriptionsAsync());
 
-        var forgotten = await ForgetWorkSubscriptionsAsync();
-        Assert.NotEqual(0, forgotten);
-        await Task.Delay(TimeSpan.FromSeconds(3)); // rounds of the fallback that notice
+        foreach (var subscription in await WorkSubscriptionsAsync())
+        {
+            await Subscriptions.RemoveSubscription(EventStreams.Provider, WorkStream, subscription.SubscriptionId);
+        }
+
+        Assert.Empty(await WorkSubscriptionsAsync());
+        await Task.Delay(TimeSpan.FromSeconds(3)); // a round notices and subscribes again
         await ImportAsync(owner.Client, projectId, SmallTasks(1, "b"));
 
         await EventuallyAsync(() => Task.FromResult(Volatile.Read(ref heard)), n => n >= 2, TimeSpan.FromSeconds(5), "a signal after the stream forgot the subscription arrives");
+        Assert.Equal(2, Volatile.Read(ref heard));
+        Assert.Single(await WorkSubscriptionsAsync());
     }
 
-    /// <summary>What the loss of the silo holding the stream's subscribers does: the stream forgets every subscription.</summary>
-    private async Task<int> ForgetWorkSubscriptionsAsync()
-    {
-        var manager = Host.Services.GetRequiredService<IStreamSubscriptionManagerAdmin>()
-            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
-        var stream = StreamId.Create(EventStreams.WorkNamespace, EventStreams.WorkKey);
-        var subscriptions = (await manager.GetSubscriptions(EventStreams.Provider, stream)).ToList();
-        foreach (var subscription in subscriptions)
-        {
-            await manager.RemoveSubscription(EventStreams.Provider, stream, subscription.SubscriptionId);
-        }
+    private static readonly StreamId WorkStream = StreamId.Create(EventStreams.WorkNamespace, EventStreams.WorkKey);
 
-        return subscriptions.Count;
-    }
+    /// <summary>
+    /// The stream's own record of its subscribers, which lives in the memory of one silo: removing a subscription
+    /// from it is what the loss of that silo does to every subscription, without a word to the subscribers.
+    /// </summary>
+    private IStreamSubscriptionManager Subscriptions =>
+        Host.Services.GetRequiredService<IStreamSubscriptionManagerAdmin>().GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
+
+    private async Task<List<StreamSubscription>> WorkSubscriptionsAsync() =>
+        [.. await Subscriptions.GetSubscriptions(EventStreams.Provider, WorkStream)];
 }
