@@ -23,9 +23,7 @@ public sealed partial class WorkSignalSubscriber(
     private const int SubscribeAttempts = 10;
 
     private readonly CancellationTokenSource _stopping = new();
-    private IAsyncStream<WorkSignal>? _stream;
     private StreamSubscriptionHandle<WorkSignal>? _subscription;
-    private Task _keepingUp = Task.CompletedTask;
     private int _generation;
     private int _heardFrom;
 
@@ -39,12 +37,12 @@ public sealed partial class WorkSignalSubscriber(
     /// </summary>
     private async Task StartAsync(CancellationToken cancellationToken)
     {
-        _stream = client.GetStreamProvider(EventStreams.Provider).GetStream<WorkSignal>(EventStreams.WorkNamespace, EventStreams.WorkKey);
+        var stream = client.GetStreamProvider(EventStreams.Provider).GetStream<WorkSignal>(EventStreams.WorkNamespace, EventStreams.WorkKey);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                _subscription = await SubscribeAsync(_stream);
+                _subscription = await SubscribeAsync(stream);
                 break;
             }
             catch (Exception e) when (e is OrleansException or TimeoutException && attempt < SubscribeAttempts)
@@ -53,14 +51,11 @@ public sealed partial class WorkSignalSubscriber(
             }
         }
 
-        _keepingUp = KeepUpAsync(_stream, _stopping.Token);
+        _ = KeepUpAsync(stream, _stopping.Token);
     }
 
-    private async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        await _keepingUp.WaitAsync(cancellationToken);
-    }
+    /// <summary>A round under way ends by itself; the silo's stop need not wait for its grain call.</summary>
+    private Task StopAsync(CancellationToken cancellationToken) => _stopping.CancelAsync();
 
     private async Task KeepUpAsync(IAsyncStream<WorkSignal> stream, CancellationToken stopping)
     {
@@ -69,8 +64,7 @@ public sealed partial class WorkSignalSubscriber(
         {
             while (await timer.WaitForNextTickAsync(stopping))
             {
-                signals.Fallback();
-                await RenewIfForgottenAsync(stream);
+                await RoundAsync(stream);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -79,10 +73,11 @@ public sealed partial class WorkSignalSubscriber(
         }
     }
 
-    private async Task RenewIfForgottenAsync(IAsyncStream<WorkSignal> stream)
+    private async Task RoundAsync(IAsyncStream<WorkSignal> stream)
     {
         try
         {
+            signals.Fallback();
             var standing = await stream.GetAllSubscriptionHandles();
             if (_subscription is { } current && standing.Any(s => s.HandleId == current.HandleId))
             {
@@ -92,10 +87,10 @@ public sealed partial class WorkSignalSubscriber(
             LogSubscriptionForgotten(logger);
             _subscription = await SubscribeAsync(stream);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
-            // The next round tries again; meanwhile the fallback keeps waiting claims trying.
-            LogRenewalFailed(logger, e);
+            // The next round tries again; a round that ends the loop would end the fallback for good.
+            LogRoundFailed(logger, e);
         }
     }
 

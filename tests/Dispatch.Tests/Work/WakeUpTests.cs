@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using Dispatch.Tests.Http;
 using Dispatch.Tests.Infrastructure;
 
 namespace Dispatch.Tests.Work;
@@ -13,12 +12,7 @@ namespace Dispatch.Tests.Work;
 /// </summary>
 public sealed class WakeUpTests(WakeUpTests.NoFallbackHost host) : WorkTestBase, IClassFixture<WakeUpTests.NoFallbackHost>
 {
-    public sealed class NoFallbackHost : MemoryApiHost
-    {
-        public NoFallbackHost()
-            : base(new Dictionary<string, string> { ["Dispatch:SiloViews:WorkSignalFallback"] = "01:00:00" }) =>
-            LosingWorkSignals.Install(Factory);
-    }
+    public sealed class NoFallbackHost() : LosingSignalsHost("01:00:00");
 
     protected override Task<DispatchApiFactory> GetHostAsync() => Task.FromResult(host.Factory);
 
@@ -76,34 +70,5 @@ public sealed class WakeUpTests(WakeUpTests.NoFallbackHost host) : WorkTestBase,
         Assert.Equal(1, claims.Count(c => c.IsCompleted));
         var answers = await Task.WhenAll(claims);
         Assert.Equal(7, answers.Count(a => a.Status == HttpStatusCode.NoContent));
-    }
-
-    [Fact]
-    public async Task ThreeImportedTasks_WakeThreeOfEightWaitingClaims_AndServeThem()
-    {
-        var owner = await CreateRequesterAsync();
-        var projectId = await CreateProjectAsync(owner.Client);
-        var waiters = new List<Worker>();
-        for (var i = 0; i < 8; i++)
-        {
-            waiters.Add(await CreateWorkerAsync());
-        }
-
-        using var woken = new WakeUpCounter(Host);
-        var claims = waiters.Select(async w =>
-        {
-            var clock = Stopwatch.StartNew();
-            var response = await ClaimAsync(w, projectId, waitSeconds: 6);
-            return (Response: response, Elapsed: clock.Elapsed);
-        }).ToList();
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        await ImportAsync(owner.Client, projectId, SmallTasks(3, "t"));
-        var answers = await Task.WhenAll(claims);
-
-        var granted = answers.Where(a => a.Response.Status == HttpStatusCode.Created).ToList();
-        Assert.Equal(["t-0", "t-1", "t-2"], granted.Select(a => ToLease(a.Response, projectId).TaskId).Order());
-        Assert.All(granted, a => Assert.True(a.Elapsed < TimeSpan.FromSeconds(4), $"a waiter got its lease after {a.Elapsed.TotalSeconds:0.00} s"));
-        Assert.Equal(3, woken.BySignal);
-        Assert.Equal(0, woken.ByFallback);
     }
 }

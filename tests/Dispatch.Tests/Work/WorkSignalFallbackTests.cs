@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Dispatch.Events;
 using Dispatch.Grains.SiloViews;
-using Dispatch.Tests.Http;
 using Dispatch.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
@@ -17,12 +16,7 @@ namespace Dispatch.Tests.Work;
 /// </summary>
 public sealed class WorkSignalFallbackTests(WorkSignalFallbackTests.QuickFallbackHost host) : WorkTestBase, IClassFixture<WorkSignalFallbackTests.QuickFallbackHost>
 {
-    public sealed class QuickFallbackHost : MemoryApiHost
-    {
-        public QuickFallbackHost()
-            : base(new Dictionary<string, string> { ["Dispatch:SiloViews:WorkSignalFallback"] = "00:00:01" }) =>
-            LosingWorkSignals.Install(Factory);
-    }
+    public sealed class QuickFallbackHost() : LosingSignalsHost("00:00:01");
 
     protected override Task<DispatchApiFactory> GetHostAsync() => Task.FromResult(host.Factory);
 
