@@ -20,6 +20,7 @@ public sealed class WaitingClaims
 {
     private readonly Dictionary<string, LinkedList<Waiter>> _byProject = new(StringComparer.Ordinal);
     private readonly LinkedList<Waiter> _routed = new();
+    private readonly Lock _gate = new();
     private long _joined;
 
     /// <summary>How many claims wait now.</summary>
@@ -27,7 +28,7 @@ public sealed class WaitingClaims
     {
         get
         {
-            lock (_routed)
+            lock (_gate)
             {
                 return _routed.Count + _byProject.Values.Sum(line => line.Count);
             }
@@ -37,7 +38,7 @@ public sealed class WaitingClaims
     /// <summary>Puts a claim at the back of its line; <paramref name="projectId"/> null for a routed claim.</summary>
     public Waiter Join(string? projectId, CancellationToken cancellationToken)
     {
-        lock (_routed)
+        lock (_gate)
         {
             var waiter = new Waiter(projectId, ++_joined, cancellationToken);
             var line = projectId is null ? _routed : LineOf(projectId);
@@ -50,7 +51,7 @@ public sealed class WaitingClaims
     /// <returns>How many were woken.</returns>
     public int Wake(string projectId, int count, WakeReason reason)
     {
-        lock (_routed)
+        lock (_gate)
         {
             _byProject.TryGetValue(projectId, out var named);
             var woken = 0;
@@ -63,18 +64,17 @@ public sealed class WaitingClaims
         }
     }
 
-    /// <summary>Wakes one more claim of the line <paramref name="waiter"/> waited in: it passes on a wake-up it cannot use.</summary>
+    /// <summary>
+    /// Takes <paramref name="waiter"/>, which leaves with a lease or an answer, out of its line and wakes one more claim
+    /// that may take the same work: it passes on a wake-up it cannot use, or tells the next that work was found.
+    /// </summary>
     /// <returns>How many were woken: 0 or 1.</returns>
     public int WakeAnother(Waiter waiter, WakeReason reason)
     {
-        if (waiter.ProjectId is { } projectId)
+        lock (_gate)
         {
-            return Wake(projectId, 1, reason);
-        }
-
-        lock (_routed)
-        {
-            return WakeFirst(_routed, reason);
+            Remove(waiter);
+            return waiter.ProjectId is { } projectId ? Wake(projectId, 1, reason) : WakeFirst(_routed, reason);
         }
     }
 
@@ -82,7 +82,7 @@ public sealed class WaitingClaims
     /// <returns>How many were woken.</returns>
     public int WakeFirstOfEachLine()
     {
-        lock (_routed)
+        lock (_gate)
         {
             var woken = 0;
             foreach (var line in _byProject.Values.Append(_routed).ToList())
@@ -98,7 +98,7 @@ public sealed class WaitingClaims
     /// <returns>True when it had been woken and has not used the wake-up, which it then should pass on.</returns>
     public bool Leave(Waiter waiter)
     {
-        lock (_routed)
+        lock (_gate)
         {
             Remove(waiter);
             var unused = waiter.Woken.Task.IsCompleted && !waiter.Used;

@@ -112,5 +112,16 @@ public sealed class WaitingClaimsTests
         Assert.False(IsWoken(elsewhere));
     }
 
+    [Fact]
+    public void WakeAnother_NeverWakesTheClaimThatPassesItOn()
+    {
+        var alone = _waiting.Join("p", CancellationToken.None);
+
+        Assert.Equal(0, _waiting.WakeAnother(alone, WakeReason.Fallback));
+
+        Assert.False(IsWoken(alone));
+        Assert.Equal(0, _waiting.Count);
+    }
+
     private static bool IsWoken(WaitingClaims.Waiter waiter) => waiter.Woken.Task.IsCompleted;
 }

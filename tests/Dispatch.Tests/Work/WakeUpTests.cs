@@ -61,12 +61,13 @@ public sealed class WakeUpTests(WakeUpTests.NoFallbackHost host) : WorkTestBase,
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.DoesNotContain(claims, c => c.IsCompleted);
 
+        var before = woken.BySignal; // the import's signal may still be on its way, and wake one who finds nothing
         (await ReleaseAsync(holder, held.LeaseId)).Is(HttpStatusCode.OK);
         var first = await Task.WhenAny(claims).WaitAsync(TimeSpan.FromSeconds(3));
         Assert.Equal("t-0", ToLease(await first, projectId).TaskId);
         await Task.Delay(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(1, woken.BySignal);
+        Assert.Equal(before + 1, woken.BySignal);
         Assert.Equal(1, claims.Count(c => c.IsCompleted));
         var answers = await Task.WhenAll(claims);
         Assert.Equal(7, answers.Count(a => a.Status == HttpStatusCode.NoContent));
