@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Http;
 using Dispatch.Api.Auth;
 using Dispatch.Api.Money;
@@ -46,7 +47,7 @@ public static class DispatchApi
         v1.MapResultsApi(auth);
         v1.MapSubmissionsApi(auth);
         v1.MapEventsApi(auth, new EventStreamSlots(options.RateLimits.EventStreamsPerCaller));
-        v1.MapWorkApi(auth, new WorkWaiters(app.ServiceProvider.GetRequiredService<IWorkSignals>(), time));
+        v1.MapWorkApi(auth, new WorkWaiters(app.ServiceProvider.GetRequiredService<IWorkSignals>(), time, app.ServiceProvider.GetService<IMeterFactory>()));
         // Unknown paths under /v1 answer like every other error of the API.
         v1.MapFallback("{**path}", (HttpContext http) => Problems.NotFound($"No endpoint answers {http.Request.Method} {http.Request.Path}."))
             .ExcludeFromDescription();

@@ -16,10 +16,22 @@ public sealed record DispatchEvent(
 /// <summary>
 /// New work may be free in a project (an import, an expired or released lease, a retry, a project opened).
 /// Each silo receives them once (<see cref="IWorkSignals"/>): its views of the project drop what they knew, then
-/// waiting claims try again.
+/// about <paramref name="Slots"/> waiting claims try again.
 /// </summary>
+/// <param name="Slots">
+/// How many claims the work made free can serve at most, so that each silo wakes about that many waiting claims
+/// rather than all of them. <see cref="AllSlots"/> when it cannot be counted (a project opened, an exam's unlimited
+/// overlap); zero, as from a sender that did not count, reads the same.
+/// </param>
 [GenerateSerializer, Immutable, Alias("Dispatch.WorkSignal")]
-public sealed record WorkSignal([property: Id(0)] string ProjectId);
+public sealed record WorkSignal([property: Id(0)] string ProjectId, [property: Id(1)] int Slots)
+{
+    /// <summary>Wakes every waiting claim that may take the project's work.</summary>
+    public const int AllSlots = int.MaxValue;
+
+    /// <summary>How many waiting claims a silo wakes for this signal.</summary>
+    public int Wakes => Slots > 0 ? Slots : AllSlots;
+}
 
 public static class EventTypes
 {

@@ -8,8 +8,9 @@ public interface IWorkSignals
 {
     /// <summary>
     /// Calls <paramref name="onWork"/> with every work signal this silo receives, for as long as the silo runs,
-    /// after the silo's own views have dropped what the signal made stale. It must return quickly: it runs on the
-    /// stream's delivery.
+    /// after the silo's own views have dropped what the signal made stale; and <paramref name="onFallback"/> at a
+    /// slow steady pace, so that waiters try again even when a signal was lost on the way. Both must return quickly:
+    /// they run on the stream's delivery and on the silo's timer.
     /// </summary>
-    void Listen(Action<WorkSignal> onWork);
+    void Listen(Action<WorkSignal> onWork, Action onFallback);
 }

@@ -19,11 +19,14 @@ public sealed partial class EventPublisher(IClusterClient client, WorkSignals si
         }
     }
 
-    /// <summary>Tells every silo that work may be free in the project; this silo learns it at once.</summary>
-    public void SignalWork(string projectId)
+    /// <summary>
+    /// Tells every silo that work for up to <paramref name="slots"/> claims may be free in the project; this silo's
+    /// views learn it at once.
+    /// </summary>
+    public void SignalWork(string projectId, int slots)
     {
         signals.Sent(projectId);
-        Send(Provider.GetStream<WorkSignal>(EventStreams.WorkNamespace, EventStreams.WorkKey).OnNextAsync(new WorkSignal(projectId)), "work signal");
+        Send(Provider.GetStream<WorkSignal>(EventStreams.WorkNamespace, EventStreams.WorkKey).OnNextAsync(new WorkSignal(projectId, slots)), "work signal");
     }
 
     private IStreamProvider Provider => client.GetStreamProvider(EventStreams.Provider);

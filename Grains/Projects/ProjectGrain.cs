@@ -101,7 +101,7 @@ public sealed partial class ProjectGrain(
         routing.Forget();
         if (opens)
         {
-            events.SignalWork(ProjectId);
+            events.SignalWork(ProjectId, WorkSignal.AllSlots);
         }
 
         return Result<ProjectView>.Ok(View(await CountAsync()));
@@ -155,8 +155,8 @@ public sealed partial class ProjectGrain(
         // never told. A shard ignores what it already knows, so a fresh task's snapshot is all it needs.
         var overlap = Info().Overlap;
         var freeSlots = overlap ?? int.MaxValue;
-        await Task.WhenAll(outcome.Tasks
-            .Where(t => t.State == TaskState.Open)
+        var open = outcome.Tasks.Where(t => t.State == TaskState.Open).ToList();
+        await Task.WhenAll(open
             .GroupBy(t => t.Shard)
             .Select(shard => QueueShard(shard.Key).ImportedAsync([.. shard.Select(t => new TaskSnapshot(t.TaskId, t.Created ? 1 : 0, TaskState.Open, t.Priority, t.Sequence, 0, 0, freeSlots, [], null))])));
 
@@ -168,7 +168,7 @@ public sealed partial class ProjectGrain(
             events.Publish(new DispatchEvent(EventTypes.TaskCreated, ProjectId, null, null, null, time.GetUtcNow(), $$"""{"count":{{created}}}"""));
         }
 
-        events.SignalWork(ProjectId);
+        events.SignalWork(ProjectId, (int)Math.Min((long)open.Count * freeSlots, WorkSignal.AllSlots));
         return Result<ImportSummary>.Ok(new ImportSummary(created, tasks.Length - created, ids.ToImmutable()));
     }
 

@@ -50,6 +50,14 @@ public sealed class SiloViewOptions
     public int WorkAvailabilityRechecksPerClaim { get; set; } = 8;
 
     /// <summary>
+    /// How often this silo checks that its subscription to the work signals still stands (a silo lost with the
+    /// stream's subscription records takes it along; it is then made again) and wakes waiting claims to try once
+    /// more, in case a signal was lost. Between these, waiting claims are woken by work signals alone.
+    /// Default: 5 seconds.
+    /// </summary>
+    public TimeSpan WorkSignalFallback { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// How old this silo's copy of the projects whose events someone reads (<see cref="EventInterest"/>) may be: how
     /// late an event stream opened on another silo starts to receive this silo's events. Default: 1 second.
     /// </summary>
@@ -74,6 +82,7 @@ public sealed class SiloViewOptions
             (nameof(RoutingTableMaxAge), RoutingTableMaxAge),
             (nameof(ShardHeadsMaxAge), ShardHeadsMaxAge),
             (nameof(WorkAvailabilityMaxAge), WorkAvailabilityMaxAge),
+            (nameof(WorkSignalFallback), WorkSignalFallback),
             (nameof(EventInterestMaxAge), EventInterestMaxAge),
         })
         {

@@ -10,9 +10,10 @@ namespace Dispatch.Grains.SiloViews;
 /// </summary>
 public sealed class WorkSignals(WorkAvailability availability, ShardHeads heads) : IWorkSignals
 {
-    private ImmutableArray<Action<WorkSignal>> _listeners = [];
+    private ImmutableArray<(Action<WorkSignal> OnWork, Action OnFallback)> _listeners = [];
 
-    public void Listen(Action<WorkSignal> onWork) => ImmutableInterlocked.Update(ref _listeners, listeners => listeners.Add(onWork));
+    public void Listen(Action<WorkSignal> onWork, Action onFallback) =>
+        ImmutableInterlocked.Update(ref _listeners, listeners => listeners.Add((onWork, onFallback)));
 
     /// <summary>
     /// This silo sent a signal for the project: its own views drop the project at once, so that a claim made here
@@ -27,7 +28,19 @@ public sealed class WorkSignals(WorkAvailability availability, ShardHeads heads)
         ForgetViews(signal.ProjectId);
         foreach (var listener in _listeners)
         {
-            listener(signal);
+            listener.OnWork(signal);
+        }
+    }
+
+    /// <summary>
+    /// The slow periodic wake-up (<see cref="SiloViewOptions.WorkSignalFallback"/>): a signal lost on the way, or one
+    /// that woke a claim which could not take the work, must not leave free work to wait for the next signal.
+    /// </summary>
+    public void Fallback()
+    {
+        foreach (var listener in _listeners)
+        {
+            listener.OnFallback();
         }
     }
 

@@ -30,6 +30,9 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     private IGrainTimer? _expiryTimer;
     private IGrainTimer? _shardRetry;
 
+    /// <summary>A stored change freed work that no work signal has announced yet.</summary>
+    private bool _freedWork;
+
     private static readonly TimeSpan ShardRetryPeriod = TimeSpan.FromSeconds(2);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -350,10 +353,8 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             Count(@event.Type);
         }
 
-        if (TaskEvents.FreesWork(before, change) || (TaskEvents.FreesReviewWork(change) && await ReviewsByCrowdAsync()))
-        {
-            events.SignalWork(_projectId);
-        }
+        // The signal waits until the shard has heard: a claim it wakes looks for work there.
+        _freedWork |= TaskEvents.FreesWork(before, change) || (TaskEvents.FreesReviewWork(change) && await ReviewsByCrowdAsync());
 
         ScheduleExpiry();
         if (_task.State == TaskState.Completed)
@@ -373,9 +374,15 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         var shard = GrainFactory.GetReference<ITaskQueueGrain>(Keys.QueueShard(_projectId, _task!.Shard));
         try
         {
-            await shard.UpdateAsync([TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null)]);
+            var snapshot = TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null);
+            await shard.UpdateAsync([snapshot]);
             _shardRetry?.Dispose();
             _shardRetry = null;
+            if (_freedWork)
+            {
+                _freedWork = false;
+                events.SignalWork(_projectId, (int)Math.Min((long)snapshot.FreeSlots + snapshot.ReviewItems, WorkSignal.AllSlots));
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

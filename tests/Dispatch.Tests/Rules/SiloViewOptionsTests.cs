@@ -15,6 +15,7 @@ public sealed class SiloViewOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(1), options.ShardHeadsMaxAge);
         Assert.Equal(TimeSpan.FromSeconds(5), options.WorkAvailabilityMaxAge);
         Assert.Equal(8, options.WorkAvailabilityRechecksPerClaim);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.WorkSignalFallback);
         Assert.Equal(TimeSpan.FromSeconds(1), options.EventInterestMaxAge);
         Assert.Equal(TimeSpan.FromSeconds(60), options.EventInterestLease);
         Assert.Empty(options.Problems());
@@ -46,11 +47,13 @@ public sealed class SiloViewOptionsTests
             RoutingTableMaxAge = TimeSpan.FromDays(5),
             WorkAvailabilityRechecksPerClaim = 0,
             EventInterestLease = TimeSpan.FromSeconds(30),
+            WorkSignalFallback = TimeSpan.FromSeconds(-1),
         };
 
         var problems = options.Problems();
 
-        Assert.Equal(4, problems.Count);
+        Assert.Equal(5, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("Dispatch:SiloViews:WorkSignalFallback must be more than zero", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("Dispatch:SiloViews:ShardHeadsMaxAge must be more than zero", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("Dispatch:SiloViews:RoutingTableMaxAge must be more than zero", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("Dispatch:SiloViews:WorkAvailabilityRechecksPerClaim must be at least 1", StringComparison.Ordinal));

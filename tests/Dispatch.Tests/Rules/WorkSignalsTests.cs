@@ -30,7 +30,7 @@ public sealed class WorkSignalsTests
         Remember("p");
         Remember("q");
 
-        _signals.Received(new WorkSignal("p"));
+        _signals.Received(new WorkSignal("p", 1));
 
         Assert.False(IsKnownEmpty("p"));
         Assert.Null(_heads.Best("p"));
@@ -43,10 +43,10 @@ public sealed class WorkSignalsTests
     {
         Remember("p");
         var heard = new List<string>();
-        _signals.Listen(signal => heard.Add($"first {signal.ProjectId} {(IsKnownEmpty(signal.ProjectId) ? "stale" : "cleared")}"));
-        _signals.Listen(signal => heard.Add($"second {signal.ProjectId} {(_heads.Best(signal.ProjectId) is null ? "cleared" : "stale")}"));
+        _signals.Listen(signal => heard.Add($"first {signal.ProjectId} {(IsKnownEmpty(signal.ProjectId) ? "stale" : "cleared")}"), () => { });
+        _signals.Listen(signal => heard.Add($"second {signal.ProjectId} {(_heads.Best(signal.ProjectId) is null ? "cleared" : "stale")}"), () => { });
 
-        _signals.Received(new WorkSignal("p"));
+        _signals.Received(new WorkSignal("p", 1));
 
         Assert.Equal(["first p cleared", "second p cleared"], heard);
     }
@@ -56,7 +56,7 @@ public sealed class WorkSignalsTests
     {
         Remember("p");
         var heard = 0;
-        _signals.Listen(_ => heard++);
+        _signals.Listen(_ => heard++, () => heard++);
 
         _signals.Sent("p");
 
@@ -64,6 +64,30 @@ public sealed class WorkSignalsTests
         Assert.Null(_heads.Best("p"));
         Assert.Equal(0, heard);
     }
+
+    [Fact]
+    public void Fallback_WakesEveryListener_AndLeavesTheViewsAlone()
+    {
+        Remember("p");
+        var fallbacks = 0;
+        var signals = 0;
+        _signals.Listen(_ => signals++, () => fallbacks++);
+        _signals.Listen(_ => signals++, () => fallbacks++);
+
+        _signals.Fallback();
+
+        Assert.Equal(2, fallbacks);
+        Assert.Equal(0, signals);
+        Assert.True(IsKnownEmpty("p"));
+    }
+
+    [Theory]
+    [InlineData(3, 3)]
+    [InlineData(0, WorkSignal.AllSlots)]
+    [InlineData(-1, WorkSignal.AllSlots)]
+    [InlineData(WorkSignal.AllSlots, WorkSignal.AllSlots)]
+    public void Wakes_IsTheSlots_OrEveryWaiterWhenTheSenderDidNotCount(int slots, int wakes) =>
+        Assert.Equal(wakes, new WorkSignal("p", slots).Wakes);
 
     private void Remember(string projectId)
     {

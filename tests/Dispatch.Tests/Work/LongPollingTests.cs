@@ -127,7 +127,7 @@ public abstract class LongPollingTests : WorkTestBase
     }
 
     [Fact]
-    public async Task ManyWaitingClaims_EachWakeForTheirOwnTask()
+    public async Task ManyWaitingClaims_AsManyWakeAsTasksCame_EachForItsOwnTask()
     {
         var owner = await CreateRequesterAsync();
         var projectId = await CreateProjectAsync(owner.Client);
@@ -137,6 +137,7 @@ public abstract class LongPollingTests : WorkTestBase
             workers.Add(await CreateWorkerAsync());
         }
 
+        using var woken = new WakeUpCounter(Host);
         var claims = workers.Select(async w =>
         {
             var clock = Stopwatch.StartNew();
@@ -147,7 +148,9 @@ public abstract class LongPollingTests : WorkTestBase
         await ImportAsync(owner.Client, projectId, SmallTasks(3, "t"));
         var answers = await Task.WhenAll(claims);
 
-        // Three tasks for five waiters: three leases soon after the import, two answers of 204 after the full wait.
+        // Three tasks for five waiters: the import wakes three, who get their leases soon after it; the other two
+        // answer 204 after the full wait.
+        Assert.Equal(3, woken.BySignal);
         var granted = answers.Where(a => a.Response.Status == HttpStatusCode.Created).ToList();
         Assert.Equal(new[] { "t-0", "t-1", "t-2" }, granted.Select(a => ToLease(a.Response, projectId).TaskId).Order());
         Assert.All(granted, a => Assert.True(a.Elapsed < TimeSpan.FromSeconds(3), $"a waiter got its lease after {a.Elapsed.TotalSeconds:0.00} s"));
