@@ -45,6 +45,15 @@ public static class ApiNames
 
     public static string Of(ReviewMode mode) => mode == ReviewMode.Requester ? "requester" : "crowd";
 
+    public static string Of(AggregationMethod method) => method == AggregationMethod.Majority ? "majority" : "dawidSkene";
+
+    public static AggregationMethod? ParseAggregationMethod(string? name) => name switch
+    {
+        "majority" => AggregationMethod.Majority,
+        "dawidSkene" => AggregationMethod.DawidSkene,
+        _ => null,
+    };
+
     public static SubmissionState? ParseSubmissionState(string? name) => name switch
     {
         "pending" => SubmissionState.Pending,

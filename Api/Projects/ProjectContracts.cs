@@ -16,7 +16,7 @@ public sealed record QualityDto(
         JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? MinAcceptance = null);
 
 public sealed record ReviewDto(
-    [property: Description("requester: the owner (or admin) gives each verdict. crowd is not served yet.")] string? Mode,
+    [property: Description("requester: the owner (or admin) gives each verdict. crowd: workers who meet review.requirements review each submission through the claim call.")] string? Mode,
     [property: Range(1, 2_592_000), Description("A submission still pending this long is accepted. Default: 259200 (3 days).")] int? AutoAcceptSeconds = null,
     [property: Description("Crowd mode: who may review. Default: the project's own requirements.")] List<RequirementDto?>? Requirements = null,
     [property: Range(0, 1_000_000), Description("Crowd mode: paid per review, at most 4 decimal places. Default: 0.")] decimal? Reward = null)
@@ -24,6 +24,17 @@ public sealed record ReviewDto(
     public static ReviewDto From(ReviewRule review) => new(
         ApiNames.Of(review.Mode), review.AutoAcceptSeconds, [.. review.Requirements.Select(r => new RequirementDto(r.Skill, r.MinLevel))], review.Reward);
 }
+
+public sealed record AggregationDto(
+    [property: Description("majority: the answer most accepted submissions gave, at completion. dawidSkene: the Dawid-Skene estimate over the project's completed tasks, on request.")] string? Method,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("Compare result[field] rather than the whole result. Default: the whole result.")] string? Field = null)
+{
+    public static AggregationDto From(AggregationRule rule) => new(ApiNames.Of(rule.Method), rule.Field);
+}
+
+public sealed record DynamicOverlapDto(
+    [property: Range(1, 100), Description("At most this many submissions per task (overlap..100).")] int? Max,
+    [property: Range(0.0, 1.0), Description("The leading answer's share at which a task with overlap accepted answers completes.")] double? Agreement);
 
 public sealed record ExamDto(string? Skill, [property: Range(1, 100)] int? Level, [property: Range(0.0, 1.0)] double? PassScore);
 
@@ -40,7 +51,9 @@ public sealed record CreateProjectRequest(
     [property: Description("Higher first when claims are routed across projects. Default: 0.")] int? Priority = null,
     QualityDto? Quality = null,
     ExamDto? Exam = null,
-    [property: Description("Review of submissions before they are accepted. Default: none (accepted when stored).")] ReviewDto? Review = null);
+    [property: Description("Review of submissions before they are accepted. Default: none (accepted when stored).")] ReviewDto? Review = null,
+    [property: Description("How answers are combined into one per task. Default: none.")] AggregationDto? Aggregation = null,
+    [property: Description("Ask more workers until they agree (needs aggregation). Default: none, a task completes at overlap.")] DynamicOverlapDto? DynamicOverlap = null);
 
 public sealed record PatchProjectRequest(
     [property: Description("open, paused or closed; closed is final.")] string? Status = null,
@@ -66,6 +79,8 @@ public sealed record ProjectResponse(
     QualityDto? Quality,
     ExamDto? Exam,
     ReviewDto? Review,
+    AggregationDto? Aggregation,
+    DynamicOverlapDto? DynamicOverlap,
     string Status,
     CountsResponse Counts,
     DateTime CreatedAt)
@@ -88,6 +103,8 @@ public sealed record ProjectResponse(
             s.Quality is { } q ? new QualityDto(q.MinGolden, q.MinAccuracy, q.MinAcceptance) : null,
             s.Exam is { } e ? new ExamDto(e.Skill, e.Level, e.PassScore) : null,
             s.Review is { } r ? ReviewDto.From(r) : null,
+            s.Aggregation is { } a ? AggregationDto.From(a) : null,
+            s.DynamicOverlap is { } d ? new DynamicOverlapDto(d.Max, d.Agreement) : null,
             ApiNames.Of(view.Status),
             new CountsResponse(c.Total, c.Open, c.Completed, c.DeadLettered, c.ActiveLeases, c.Submissions),
             view.CreatedAt.UtcDateTime);

@@ -33,6 +33,13 @@ public static class ProjectRequestMapping
             validator.Required("exam.passScore", exam.PassScore);
         }
 
+        var aggregation = request.Aggregation is { } aggregationRequest ? ToAggregation(aggregationRequest, validator) : null;
+        if (request.DynamicOverlap is { } dynamic)
+        {
+            validator.Required("dynamicOverlap.max", dynamic.Max);
+            validator.Required("dynamicOverlap.agreement", dynamic.Agreement);
+        }
+
         var settings = new ProjectSettings(
             string.IsNullOrWhiteSpace(request.Name) ? request.Id ?? "" : request.Name,
             request.Instructions,
@@ -45,7 +52,9 @@ public static class ProjectRequestMapping
             request.Priority ?? 0,
             request.Quality is { MinGolden: { } minGolden, MinAccuracy: { } minAccuracy } q ? new QualityRule(minGolden, minAccuracy, q.MinAcceptance) : null,
             request.Exam is { Skill: { } skill, Level: { } level, PassScore: { } passScore } ? new ExamRule(skill, level, passScore) : null,
-            review);
+            review,
+            aggregation,
+            request.DynamicOverlap is { Max: { } max, Agreement: { } agreement } ? new DynamicOverlapRule(max, agreement) : null);
         validator.AddAll(ProjectRules.Check(settings));
         return validator.IsValid ? settings : null;
     }
@@ -92,6 +101,17 @@ public static class ProjectRequestMapping
         return requirements.ToImmutable();
     }
 
+    private static AggregationRule? ToAggregation(AggregationDto aggregation, Validator validator)
+    {
+        var method = ApiNames.ParseAggregationMethod(aggregation.Method);
+        if (method is null)
+        {
+            validator.Add("aggregation.method", "Required: majority or dawidSkene.");
+        }
+
+        return method is { } chosen ? new AggregationRule(chosen, aggregation.Field) : null;
+    }
+
     private static ReviewRule? ToReview(ReviewDto review, Validator validator)
     {
         ReviewMode? mode = review.Mode switch
@@ -102,7 +122,7 @@ public static class ProjectRequestMapping
         };
         if (review.Mode is null)
         {
-            validator.Add("review.mode", "Required: requester.");
+            validator.Add("review.mode", "Required: requester or crowd.");
         }
         else if (mode is null)
         {

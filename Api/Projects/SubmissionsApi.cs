@@ -36,7 +36,7 @@ public sealed record SubmissionListResponse(IReadOnlyList<SubmissionViewResponse
 public static class SubmissionsApi
 {
     /// <summary>Longest review comment, in UTF-8 bytes.</summary>
-    public const int MaxCommentBytes = 4096;
+    public const int MaxCommentBytes = ReviewVerdictJson.MaxCommentBytes;
 
     public static RouteGroupBuilder MapSubmissionsApi(this RouteGroupBuilder v1, ApiAuth auth)
     {

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Dispatch.Work;
 
 namespace Dispatch.Api.Work;
@@ -11,20 +12,26 @@ public sealed record ClaimRequest(
 
 public sealed record LeaseResponse(
     string LeaseId,
-    [property: Description("\"task\": a task to do. Review leases (crowd review) are not served yet.")] string Kind,
+    [property: Description("\"task\": a task to do; \"review\": another worker's result on this task to accept or reject (crowd review).")] string Kind,
     string ProjectId,
     string TaskId,
     JsonElement Payload,
     string? Instructions,
     string? LabelConfig,
-    DateTime ExpiresAt)
+    DateTime ExpiresAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("Review leases only: the result under review (whose it is is not shown).")]
+    LeaseReviewResponse? Review = null)
 {
-    /// <summary>The only kind served until crowd review is: a lease to do a task.</summary>
     public const string TaskKind = "task";
 
+    public const string ReviewKind = "review";
+
     public static LeaseResponse From(LeaseGrant grant) => new(
-        grant.LeaseId, TaskKind, grant.ProjectId, grant.TaskId, Json.Parse(grant.PayloadJson), grant.Instructions, grant.LabelConfig, grant.ExpiresAt.UtcDateTime);
+        grant.LeaseId, grant.IsReview ? ReviewKind : TaskKind, grant.ProjectId, grant.TaskId, Json.Parse(grant.PayloadJson), grant.Instructions, grant.LabelConfig,
+        grant.ExpiresAt.UtcDateTime, grant.ReviewResultJson is { } result ? new LeaseReviewResponse(Json.Parse(result)) : null);
 }
+
+public sealed record LeaseReviewResponse(JsonElement Result);
 
 public sealed record LeaseListResponse(IReadOnlyList<LeaseResponse> Items);
 

@@ -43,7 +43,40 @@ public static class ProjectRules
         }
 
         Review(errors, settings.Review);
+        Aggregation(errors, settings);
         return errors;
+    }
+
+    /// <summary>A <c>field</c> names a member of a result object: a short name, not a path.</summary>
+    public const int MaxAggregationFieldLength = 256;
+
+    private static void Aggregation(List<FieldError> errors, ProjectSettings settings)
+    {
+        if (settings.Aggregation is { } aggregation)
+        {
+            if (!Enum.IsDefined(aggregation.Method))
+            {
+                errors.Add(new("aggregation.method", "Must be majority or dawidSkene."));
+            }
+
+            if (aggregation.Field is { } field && (field.Length == 0 || field.Length > MaxAggregationFieldLength))
+            {
+                errors.Add(new("aggregation.field", $"Must be 1..{MaxAggregationFieldLength} characters."));
+            }
+        }
+
+        if (settings.DynamicOverlap is not { } dynamic)
+        {
+            return;
+        }
+
+        if (settings.Aggregation is null)
+        {
+            errors.Add(new("dynamicOverlap", "Needs aggregation: agreement is measured on aggregated answers."));
+        }
+
+        Range(errors, "dynamicOverlap.max", dynamic.Max, Math.Max(1, settings.Overlap), MaxOverlap);
+        Share(errors, "dynamicOverlap.agreement", dynamic.Agreement);
     }
 
     public static IReadOnlyList<FieldError> Check(ProjectPatch patch)
@@ -75,10 +108,6 @@ public static class ProjectRules
         Reward(errors, "reward", reward);
     }
 
-    /// <summary>
-    /// Crowd review (review items served through the claim call) is not served yet, so asking for it is refused rather
-    /// than stored and left undone.
-    /// </summary>
     private static void Review(List<FieldError> errors, ReviewRule? review)
     {
         if (review is null)
@@ -86,11 +115,7 @@ public static class ProjectRules
             return;
         }
 
-        if (review.Mode == ReviewMode.Crowd)
-        {
-            errors.Add(new("review.mode", "Crowd review is not served yet; use requester."));
-        }
-        else if (!Enum.IsDefined(review.Mode))
+        if (!Enum.IsDefined(review.Mode))
         {
             errors.Add(new("review.mode", "Must be requester or crowd."));
         }

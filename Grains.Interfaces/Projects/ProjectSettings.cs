@@ -42,6 +42,30 @@ public sealed record ReviewRule(
     public TimeSpan AutoAcceptAfter => TimeSpan.FromSeconds(AutoAcceptSeconds);
 }
 
+/// <summary>How a project's answers are combined into one per task. Stored; values never change.</summary>
+public enum AggregationMethod
+{
+    Majority = 0,
+    DawidSkene = 1,
+}
+
+/// <summary>
+/// A project's aggregation: the answer of a submission is its result, or <see cref="Field"/> of it, compared as JSON.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.AggregationRule")]
+public sealed record AggregationRule(
+    [property: Id(0)] AggregationMethod Method,
+    [property: Id(1)] string? Field);
+
+/// <summary>
+/// Dynamic overlap: a task with <c>overlap</c> accepted answers completes only when the leading answer's share is at
+/// least <see cref="Agreement"/>; otherwise one more slot opens, up to <see cref="Max"/> submissions.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Dispatch.DynamicOverlapRule")]
+public sealed record DynamicOverlapRule(
+    [property: Id(0)] int Max,
+    [property: Id(1)] double Agreement);
+
 /// <summary>A qualification exam granting <see cref="Skill"/> at <see cref="Level"/> at or above <see cref="PassScore"/>.</summary>
 [GenerateSerializer, Immutable, Alias("Dispatch.ExamRule")]
 public sealed record ExamRule(
@@ -63,4 +87,6 @@ public sealed record ProjectSettings(
     [property: Id(8)] int Priority,
     [property: Id(9)] QualityRule? Quality,
     [property: Id(10)] ExamRule? Exam,
-    [property: Id(11)] ReviewRule? Review = null);
+    [property: Id(11)] ReviewRule? Review = null,
+    [property: Id(12)] AggregationRule? Aggregation = null,
+    [property: Id(13)] DynamicOverlapRule? DynamicOverlap = null);

@@ -20,6 +20,10 @@ public interface ITaskGrain : IGrainWithStringKey
     [Alias("Lease")]
     Task<LeaseAttempt> LeaseAsync(string workerId, TaskSeed? seed);
 
+    /// <summary>Crowd review: leases the oldest pending submission the worker may review.</summary>
+    [Alias("LeaseReview")]
+    Task<LeaseAttempt> LeaseReviewAsync(string workerId);
+
     [Alias("Heartbeat")]
     Task<Result<HeartbeatReceipt>> HeartbeatAsync(string leaseId, string workerId, int? extendSeconds);
 

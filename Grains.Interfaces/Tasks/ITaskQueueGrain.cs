@@ -43,6 +43,13 @@ public interface ITaskQueueGrain : IGrainWithStringKey
     Task<ShardClaim> ClaimAsync(string workerId);
 
     /// <summary>Takes in tasks just imported; tasks the shard already knows are ignored, so a retried import is harmless.</summary>
+    /// <summary>
+    /// Crowd review: leases to the worker the first review item in claim order it may review (one whose task it never
+    /// labelled); null when this shard has none for it.
+    /// </summary>
+    [Alias("ClaimReview")]
+    Task<LeaseGrant?> ClaimReviewAsync(string workerId);
+
     [Alias("Imported")]
     Task ImportedAsync(ImmutableArray<TaskSnapshot> tasks);
 

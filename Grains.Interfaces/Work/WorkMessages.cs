@@ -4,6 +4,7 @@ using Dispatch.Tasks;
 namespace Dispatch.Work;
 
 /// <summary>A lease handed to a worker: what it needs to do the task, and until when it may.</summary>
+/// <param name="ReviewResultJson">For a review lease (crowd review), the result under review; null for a task lease.</param>
 [GenerateSerializer, Immutable, Alias("Dispatch.LeaseGrant")]
 public sealed record LeaseGrant(
     [property: Id(0)] string LeaseId,
@@ -12,10 +13,15 @@ public sealed record LeaseGrant(
     [property: Id(3)] string PayloadJson,
     [property: Id(4)] string? Instructions,
     [property: Id(5)] string? LabelConfig,
-    [property: Id(6)] DateTimeOffset ExpiresAt);
+    [property: Id(6)] DateTimeOffset ExpiresAt,
+    [property: Id(7)] string? ReviewResultJson = null)
+{
+    public bool IsReview => ReviewResultJson is not null;
+}
 
 /// <param name="Correct">Whether the result matched the golden answer; null for a task without one.</param>
-/// <param name="Reward">What the worker was credited for this submission.</param>
+/// <param name="Reward">What the worker was credited for this submission (for a review: the review reward).</param>
+/// <param name="Review">True when the lease was a review lease: the receipt is of a verdict, not of a submission.</param>
 [GenerateSerializer, Immutable, Alias("Dispatch.SubmitReceipt")]
 public sealed record SubmitReceipt(
     [property: Id(0)] string TaskId,
@@ -23,7 +29,8 @@ public sealed record SubmitReceipt(
     [property: Id(2)] bool? Correct,
     [property: Id(3)] decimal Reward,
     [property: Id(4)] string ProjectId,
-    [property: Id(5)] SubmissionState SubmissionState = SubmissionState.Accepted);
+    [property: Id(5)] SubmissionState SubmissionState = SubmissionState.Accepted,
+    [property: Id(6)] bool Review = false);
 
 [GenerateSerializer, Immutable, Alias("Dispatch.HeartbeatReceipt")]
 public sealed record HeartbeatReceipt(
@@ -36,6 +43,9 @@ public sealed record HeartbeatReceipt(
 /// </summary>
 /// <param name="Submissions">Every submission ever stored, whatever its review state (the project's count).</param>
 /// <param name="PendingSince">When the oldest submission still pending review was stored; null when none is.</param>
+/// <param name="Workers">Who ever held a task lease on it (each may hold one, ever; a reviewer is never one of them).</param>
+/// <param name="ReviewItems">Pending submissions no review lease holds: what crowd review may serve.</param>
+/// <param name="Reviewers">Who ever held a review lease on it (none of them may lease the task itself).</param>
 [GenerateSerializer, Immutable, Alias("Dispatch.TaskSnapshot")]
 public sealed record TaskSnapshot(
     [property: Id(0)] string TaskId,
@@ -48,7 +58,9 @@ public sealed record TaskSnapshot(
     [property: Id(7)] int FreeSlots,
     [property: Id(8)] ImmutableArray<string> Workers,
     [property: Id(9)] DateTimeOffset? NextExpiry,
-    [property: Id(10)] DateTimeOffset? PendingSince = null);
+    [property: Id(10)] DateTimeOffset? PendingSince = null,
+    [property: Id(11)] int ReviewItems = 0,
+    [property: Id(12)] ImmutableArray<string> Reviewers = default);
 
 /// <summary>
 /// A task that was never leased, as its queue shard read it from storage with a page of others: enough for the task

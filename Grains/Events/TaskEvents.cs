@@ -10,7 +10,10 @@ public static class TaskEvents
     public static IEnumerable<DispatchEvent> Of(string projectId, TaskRecord before, TaskChange change, DateTimeOffset at)
     {
         var taskId = before.TaskId;
-        if (change.NewLease is { } lease)
+
+        // A review lease is not work on the task: it has no task.leased or task.submitted of its own, and its verdict
+        // is told as submission.accepted or submission.rejected. Its end unfinished is a lease event like any other.
+        if (change.NewLease is { IsReview: false } lease)
         {
             yield return new DispatchEvent(EventTypes.TaskLeased, projectId, taskId, lease.WorkerId, lease.LeaseId, at, null);
         }
@@ -21,7 +24,7 @@ public static class TaskEvents
             {
                 LeaseState.Expired => EventTypes.LeaseExpired,
                 LeaseState.Released => EventTypes.LeaseReleased,
-                LeaseState.Submitted => EventTypes.TaskSubmitted,
+                LeaseState.Submitted when !ended.IsReview => EventTypes.TaskSubmitted,
                 _ => null,
             };
             if (type is not null)
@@ -52,6 +55,14 @@ public static class TaskEvents
             yield return new DispatchEvent(EventTypes.TaskRetried, projectId, taskId, null, null, at, null);
         }
     }
+
+    /// <summary>
+    /// True when the change offers reviewers something new (crowd review): a submission stored pending, or a review
+    /// lease ended without a verdict.
+    /// </summary>
+    public static bool FreesReviewWork(TaskChange change) =>
+        change.NewSubmission?.State == SubmissionState.Pending
+        || change.UpdatedLeases.Any(l => l.IsReview && l.State is LeaseState.Expired or LeaseState.Released);
 
     /// <summary>True when the change gave a slot back to waiting workers: a lease ended early, a rejection, or a retry.</summary>
     public static bool FreesWork(TaskRecord before, TaskChange change) =>

@@ -15,6 +15,15 @@ internal static class PostgresLedgerSql
         FROM dispatch_submissions WHERE worker_id = @worker AND state = 1 AND reward <> 0
         """;
 
+    /// <summary>
+    /// The review rewards of a crowd reviewer: one per verdict it gave with a reward, stored on the reviewed row and named
+    /// by that row's lease id (another worker's lease, so never the id of one of the reviewer's own rewards).
+    /// </summary>
+    private const string ReviewRewards = """
+        SELECT lease_id AS entry_id, 1::smallint AS kind, review_reward AS amount, project_id, task_id, NULL::text AS reference, decided_at AS at
+        FROM dispatch_submissions WHERE reviewer_id = @worker AND review_reward <> 0
+        """;
+
     private const string OwnEntries = """
         SELECT entry_id, kind, amount, project_id, task_id, reference, at FROM dispatch_ledger WHERE worker_id = @worker
         """;
@@ -35,6 +44,7 @@ internal static class PostgresLedgerSql
 
     public const string Balance = $"""
         SELECT (SELECT coalesce(sum(amount), 0) FROM ({AcceptedRewards}) AS r)
+             + (SELECT coalesce(sum(amount), 0) FROM ({ReviewRewards}) AS v)
              + (SELECT coalesce(sum(amount), 0) FROM dispatch_ledger WHERE worker_id = @worker)
         """;
 
@@ -61,9 +71,11 @@ internal static class PostgresLedgerSql
     /// commit horizon is the remedy should that ever matter for ledgers.
     /// </summary>
     public const string Page = $"""
-        SELECT page.*, (SELECT coalesce(sum(amount), 0) FROM ({AcceptedRewards} UNION ALL {OwnEntries}) AS e WHERE (at, entry_id) <= ({Cursor}))
+        SELECT page.*, (SELECT coalesce(sum(amount), 0) FROM ({AcceptedRewards} UNION ALL {ReviewRewards} UNION ALL {OwnEntries}) AS e WHERE (at, entry_id) <= ({Cursor}))
         FROM (
             (SELECT * FROM ({AcceptedRewards}) AS r WHERE (at, entry_id) > ({Cursor}) ORDER BY at, entry_id LIMIT @limit)
+            UNION ALL
+            (SELECT * FROM ({ReviewRewards}) AS v WHERE (at, entry_id) > ({Cursor}) ORDER BY at, entry_id LIMIT @limit)
             UNION ALL
             (SELECT * FROM ({OwnEntries}) AS o WHERE (at, entry_id) > ({Cursor}) ORDER BY at, entry_id LIMIT @limit)
         ) AS page

@@ -30,5 +30,9 @@ public sealed partial class ProjectCatalogGrain(
         Task.FromResult(state.State.Routes.Values.Where(r => r.Status == ProjectStatus.Open).ToImmutableArray());
 
     private static bool SameRoute(ProjectRoute a, ProjectRoute b) =>
-        a.Priority == b.Priority && a.Reward == b.Reward && a.Status == b.Status && a.Requirements.SequenceEqual(b.Requirements);
+        a.Priority == b.Priority && a.Reward == b.Reward && a.Status == b.Status && a.Requirements.SequenceEqual(b.Requirements)
+        && a.CrowdReview == b.CrowdReview && Same(a.ReviewRequirements, b.ReviewRequirements);
+
+    private static bool Same(ImmutableArray<SkillRequirement> a, ImmutableArray<SkillRequirement> b) =>
+        a.IsDefaultOrEmpty ? b.IsDefaultOrEmpty : !b.IsDefault && a.SequenceEqual(b);
 }

@@ -3,6 +3,7 @@ using Dispatch.Common;
 using Dispatch.Events;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Storage;
+using Dispatch.Grains.Workers;
 using Dispatch.Projects;
 using Dispatch.Requesters;
 using Dispatch.Tasks;
@@ -191,7 +192,9 @@ public sealed partial class ProjectGrain(
     private IProjectCatalogGrain Catalog => GrainFactory.GetGrain<IProjectCatalogGrain>(0);
 
     private ProjectRoute Route(ProjectSettings settings, ProjectStatus status, int queueShards) =>
-        new(ProjectId, settings.Requirements, settings.Priority, settings.Reward, status, queueShards);
+        new(ProjectId, settings.Requirements, settings.Priority, settings.Reward, status, queueShards,
+            CrowdReview: settings.Review is { Mode: ReviewMode.Crowd },
+            ReviewRequirements: settings.Review is { Mode: ReviewMode.Crowd } review ? Requirements.ForReview(review, settings) : []);
 
     private ProjectInfo Info() => new(ProjectId, state.State.OwnerRequesterId, state.State.Settings!, state.State.Status, state.State.QueueShards);
 

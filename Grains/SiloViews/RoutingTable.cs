@@ -15,20 +15,32 @@ public sealed class RoutingTable(IGrainFactory grains, IOptions<SiloViewOptions>
 {
     private readonly TimeSpan _maxAge = options.Value.RoutingTableMaxAge;
     private readonly SemaphoreSlim _refresh = new(1, 1);
-    private ImmutableArray<ProjectRoute> _routes = [];
+    private ImmutableArray<ClaimRoute> _routes = [];
     private DateTimeOffset _fetchedAt = DateTimeOffset.MinValue;
 
-    /// <summary>Open projects whose requirements the worker meets, in the order routing serves them.</summary>
-    public async ValueTask<IEnumerable<ProjectRoute>> RoutesForAsync(IReadOnlyDictionary<string, Certification> certifications)
+    /// <summary>The work of open projects whose requirements the worker meets, in the order routing serves it.</summary>
+    public async ValueTask<IEnumerable<ClaimRoute>> RoutesForAsync(IReadOnlyDictionary<string, Certification> certifications)
     {
         var routes = await CurrentAsync();
         return routes.Where(route => Requirements.AreMet(route.Requirements, certifications));
     }
 
+    /// <summary>
+    /// Tier first, then priority and reward. A crowd-review project's review items rank as a project of their own at
+    /// the tier of the review requirements, and before the project's own tasks when they tie.
+    /// </summary>
+    public static IEnumerable<ClaimRoute> Order(IEnumerable<ProjectRoute> open) =>
+        open.SelectMany(p => p.CrowdReview ? new[] { new ClaimRoute(p, Review: true), new ClaimRoute(p, Review: false) } : [new ClaimRoute(p, Review: false)])
+            .OrderByDescending(r => r.Tier)
+            .ThenByDescending(r => r.Project.Priority)
+            .ThenByDescending(r => r.Project.Reward)
+            .ThenBy(r => r.Project.ProjectId, StringComparer.Ordinal)
+            .ThenByDescending(r => r.Review);
+
     /// <summary>Drops the copy, so that the next claim reads the catalogue again.</summary>
     public void Forget() => _fetchedAt = DateTimeOffset.MinValue;
 
-    private async ValueTask<ImmutableArray<ProjectRoute>> CurrentAsync()
+    private async ValueTask<ImmutableArray<ClaimRoute>> CurrentAsync()
     {
         if (time.GetUtcNow() - _fetchedAt < _maxAge)
         {
@@ -42,7 +54,7 @@ public sealed class RoutingTable(IGrainFactory grains, IOptions<SiloViewOptions>
             {
                 var fetchedAt = time.GetUtcNow();
                 var open = await grains.GetGrain<IProjectCatalogGrain>(0).GetOpenRoutesAsync();
-                _routes = [.. open.OrderByDescending(r => r.Tier).ThenByDescending(r => r.Priority).ThenByDescending(r => r.Reward).ThenBy(r => r.ProjectId, StringComparer.Ordinal)];
+                _routes = [.. Order(open)];
                 _fetchedAt = fetchedAt;
             }
 

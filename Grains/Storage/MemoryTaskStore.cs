@@ -120,6 +120,10 @@ public sealed class MemoryTaskStore : ITaskStore
             {
                 submissions = submissions.Replace(submissions.First(s => s.WorkerId == decided.WorkerId), decided);
                 Ledger(decided.WorkerId).Reviewed(projectId, taskId, decided);
+                if (decided.Review?.ReviewerId is { } reviewerId && decided.Review.By == ReviewerKind.Crowd)
+                {
+                    Ledger(reviewerId).GaveVerdict(projectId, taskId, decided);
+                }
             }
 
             var completedAt = activity?.CompletedAt ?? default;
@@ -182,7 +186,8 @@ public sealed class MemoryTaskStore : ITaskStore
             if (await GetAsync(projectId, taskId, cancellationToken) is { } task
                 && task.Leases.FirstOrDefault(l => l.LeaseId == leaseId) is { State: LeaseState.Active } lease)
             {
-                active.Add(new ActiveLeaseRecord(projectId, taskId, lease, task.PayloadJson));
+                var underReview = lease.ReviewOf is { } submitter ? task.Submissions.First(s => s.WorkerId == submitter).ResultJson : null;
+                active.Add(new ActiveLeaseRecord(projectId, taskId, lease, task.PayloadJson, underReview));
             }
         }
 
@@ -405,6 +410,19 @@ public sealed class MemoryTaskStore : ITaskStore
                 if (decided.State == SubmissionState.Accepted)
                 {
                     EnterReward(projectId, taskId, decided);
+                }
+            }
+        }
+
+        /// <summary>A crowd reviewer's verdict is paid when stored; the reviewed submission's lease id names the entry.</summary>
+        public void GaveVerdict(string projectId, string taskId, SubmissionRecord decided)
+        {
+            lock (this)
+            {
+                if (decided.ReviewReward != 0)
+                {
+                    Totals = Totals.AddReviewReward(decided.ReviewReward);
+                    Rewards.Add(new LedgerRecord(decided.LeaseId, LedgerEntryKind.ReviewReward, decided.ReviewReward, projectId, taskId, null, decided.DecidedAt!.Value));
                 }
             }
         }

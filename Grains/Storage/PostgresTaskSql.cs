@@ -42,10 +42,10 @@ internal static class PostgresTaskSql
 
     private const string TaskColumns = "task_id, shard, version, state, priority, seq, payload::text, golden_answer::text, failed_attempts";
 
-    private const string LeaseColumns = "task_id, lease_id, worker_id, state, leased_at, expires_at";
+    private const string LeaseColumns = "task_id, lease_id, worker_id, state, leased_at, expires_at, review_of";
 
     private const string SubmissionColumns =
-        "task_id, worker_id, lease_id, result::text, submitted_at, correct, reward, skills, state, decided_at, review_by, reviewer_id, review_comment";
+        "task_id, worker_id, lease_id, result::text, submitted_at, correct, reward, skills, state, decided_at, review_by, reviewer_id, review_comment, review_reward";
 
     public const string GetTask = $"""
         SELECT {TaskColumns} FROM dispatch_tasks WHERE project_id = @project AND task_id = @task;
@@ -134,10 +134,11 @@ internal static class PostgresTaskSql
             RETURNING c.idx, t.project_id, t.task_id, t.shard, t.version
         ),
         new_leases AS (
-            INSERT INTO dispatch_leases (lease_id, project_id, task_id, shard, worker_id, state, leased_at, expires_at)
-            SELECT l.lease_id, task.project_id, task.task_id, task.shard, l.worker_id, 0, l.leased_at, l.expires_at
-            FROM unnest(@lease_idx::bigint[], @lease_ids::text[], @lease_workers::text[], @leased_at::timestamptz[], @lease_expires::timestamptz[])
-                AS l(idx, lease_id, worker_id, leased_at, expires_at)
+            INSERT INTO dispatch_leases (lease_id, project_id, task_id, shard, worker_id, state, leased_at, expires_at, review_of)
+            SELECT l.lease_id, task.project_id, task.task_id, task.shard, l.worker_id, 0, l.leased_at, l.expires_at, l.review_of
+            FROM unnest(@lease_idx::bigint[], @lease_ids::text[], @lease_workers::text[], @leased_at::timestamptz[], @lease_expires::timestamptz[],
+                        @lease_review_of::text[])
+                AS l(idx, lease_id, worker_id, leased_at, expires_at, review_of)
             JOIN task ON task.idx = l.idx
         ),
         updated_leases AS (
@@ -158,10 +159,11 @@ internal static class PostgresTaskSql
         ),
         decided AS (
             UPDATE dispatch_submissions d
-            SET state = v.state, decided_at = v.decided_at, review_by = v.review_by, reviewer_id = v.reviewer_id, review_comment = v.review_comment
+            SET state = v.state, decided_at = v.decided_at, review_by = v.review_by, reviewer_id = v.reviewer_id, review_comment = v.review_comment,
+                review_reward = v.review_reward
             FROM unnest(@dec_idx::bigint[], @dec_workers::text[], @dec_states::smallint[], @dec_at::timestamptz[], @dec_by::smallint[],
-                        @dec_reviewers::text[], @dec_comments::text[])
-                AS v(idx, worker_id, state, decided_at, review_by, reviewer_id, review_comment)
+                        @dec_reviewers::text[], @dec_comments::text[], @dec_review_rewards::numeric[])
+                AS v(idx, worker_id, state, decided_at, review_by, reviewer_id, review_comment, review_reward)
             JOIN task ON task.idx = v.idx
             WHERE d.project_id = task.project_id AND d.task_id = task.task_id AND d.worker_id = v.worker_id
         )
@@ -181,33 +183,39 @@ internal static class PostgresTaskSql
           AND NOT EXISTS (SELECT 1 FROM dispatch_leases l WHERE l.project_id = t.project_id AND l.task_id = t.task_id)
         """;
 
+    // Review leases (review_of set) take no slot and are no submission; their holders are the task's reviewers.
     public const string LoadShard = """
         SELECT t.task_id, t.version, t.state, t.priority, t.seq,
-               coalesce(array_agg(l.worker_id) FILTER (WHERE l.worker_id IS NOT NULL), '{}'),
+               coalesce(array_agg(l.worker_id) FILTER (WHERE l.worker_id IS NOT NULL AND l.review_of IS NULL), '{}'),
                count(l.lease_id) FILTER (WHERE l.state = 0),
-               count(l.lease_id) FILTER (WHERE l.state = 1),
-               min(l.expires_at) FILTER (WHERE l.state = 0)
+               count(l.lease_id) FILTER (WHERE l.state = 1 AND l.review_of IS NULL),
+               min(l.expires_at) FILTER (WHERE l.state = 0),
+               count(l.lease_id) FILTER (WHERE l.state = 0 AND l.review_of IS NOT NULL),
+               coalesce(array_agg(l.worker_id) FILTER (WHERE l.review_of IS NOT NULL), '{}')
         FROM dispatch_tasks t
         LEFT JOIN dispatch_leases l ON l.project_id = t.project_id AND l.task_id = t.task_id
         WHERE t.project_id = @project AND t.shard = @shard AND t.state IN (0, 2)
         GROUP BY t.task_id, t.version, t.state, t.priority, t.seq;
         SELECT (SELECT count(*) FROM dispatch_tasks WHERE project_id = @project AND shard = @shard AND state = 1),
                (SELECT count(*) FROM dispatch_submissions WHERE project_id = @project AND shard = @shard);
-        SELECT task_id, count(*) FILTER (WHERE state = 2), min(submitted_at) FILTER (WHERE state = 0)
+        SELECT task_id, count(*) FILTER (WHERE state = 2), min(submitted_at) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 0)
         FROM dispatch_submissions WHERE shard = @shard AND project_id = @project AND state <> 1
         GROUP BY task_id;
         """;
 
+    // A review lease brings the result it reviews.
     public const string ActiveLeasesOfWorker = """
-        SELECT l.lease_id, l.project_id, l.task_id, l.leased_at, l.expires_at, t.payload::text
+        SELECT l.lease_id, l.project_id, l.task_id, l.leased_at, l.expires_at, t.payload::text, l.review_of, s.result::text
         FROM dispatch_leases l
         JOIN dispatch_tasks t ON t.project_id = l.project_id AND t.task_id = l.task_id
+        LEFT JOIN dispatch_submissions s ON s.project_id = l.project_id AND s.task_id = l.task_id AND s.worker_id = l.review_of
         WHERE l.worker_id = @worker AND l.state = 0
         """;
 
     public const string WorkerTotals = """
         SELECT count(*), count(correct), count(*) FILTER (WHERE correct), coalesce(sum(reward) FILTER (WHERE state = 1), 0),
-               count(*) FILTER (WHERE state = 1), count(*) FILTER (WHERE state = 2), coalesce(sum(reward) FILTER (WHERE state = 0), 0)
+               count(*) FILTER (WHERE state = 1), count(*) FILTER (WHERE state = 2), coalesce(sum(reward) FILTER (WHERE state = 0), 0),
+               (SELECT coalesce(sum(review_reward), 0) FROM dispatch_submissions WHERE reviewer_id = @worker)
         FROM dispatch_submissions WHERE worker_id = @worker;
         SELECT skill, count(correct), count(*) FILTER (WHERE correct),
                count(review_by), count(*) FILTER (WHERE review_by IS NOT NULL AND state = 1)

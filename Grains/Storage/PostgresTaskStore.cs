@@ -58,17 +58,21 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
         var tasks = new List<TaskSnapshot>();
+        var activeReviewsOf = new List<int>();
         long open = 0, deadLettered = 0, activeLeases = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
             var state = (TaskState)reader.GetInt16(2);
             var active = (int)reader.GetInt64(6);
             var submitted = (int)reader.GetInt64(7);
-            var freeSlots = TaskSnapshots.FreeSlots(state, overlap, active, submitted);
+            var activeReviews = (int)reader.GetInt64(9);
+            var freeSlots = TaskSnapshots.FreeSlots(state, overlap, active - activeReviews, submitted);
             tasks.Add(new TaskSnapshot(
                 reader.GetString(0), reader.GetInt64(1), state, reader.GetInt32(3), reader.GetInt64(4), active, submitted, freeSlots,
                 [.. reader.GetFieldValue<string[]>(5)],
-                reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8)));
+                reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
+                Reviewers: [.. reader.GetFieldValue<string[]>(10)]));
+            activeReviewsOf.Add(activeReviews);
             open += state == TaskState.Open ? 1 : 0;
             deadLettered += state == TaskState.DeadLettered ? 1 : 0;
             activeLeases += active;
@@ -81,20 +85,29 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
 
         // Submissions under review: a rejected one gave its slot back, a pending one is accepted on time by the shard.
         await reader.NextResultAsync(cancellationToken);
-        var reviews = new Dictionary<string, (int Rejected, DateTimeOffset? PendingSince)>(StringComparer.Ordinal);
+        var reviews = new Dictionary<string, (int Rejected, DateTimeOffset? PendingSince, int Pending)>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
-            reviews[reader.GetString(0)] = ((int)reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+            reviews[reader.GetString(0)] = ((int)reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), (int)reader.GetInt64(3));
         }
 
-        for (var i = 0; reviews.Count > 0 && i < tasks.Count; i++)
+        for (var i = 0; i < tasks.Count; i++)
         {
-            if (reviews.TryGetValue(tasks[i].TaskId, out var review))
+            var task = tasks[i];
+            var activeReviews = activeReviewsOf[i];
+            if (!reviews.TryGetValue(task.TaskId, out var review) && activeReviews == 0)
             {
-                var task = tasks[i];
-                var held = task.Submissions - review.Rejected;
-                tasks[i] = task with { FreeSlots = TaskSnapshots.FreeSlots(task.State, overlap, task.ActiveLeases, held), PendingSince = review.PendingSince };
+                // Never reviewed (most tasks): its snapshot is complete as read.
+                continue;
             }
+
+            var held = task.Submissions - review.Rejected;
+            tasks[i] = task with
+            {
+                FreeSlots = TaskSnapshots.FreeSlots(task.State, overlap, task.ActiveLeases - activeReviews, held),
+                PendingSince = review.PendingSince,
+                ReviewItems = TaskSnapshots.ReviewItems(task.State, review.Pending, activeReviews),
+            };
         }
 
         return new ShardSnapshot(tasks, new ProjectCounts(open, completed, deadLettered, activeLeases, submissions));
@@ -108,8 +121,9 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         var leases = new List<ActiveLeaseRecord>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            var lease = new LeaseRecord(reader.GetString(0), workerId, LeaseState.Active, reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4));
-            leases.Add(new ActiveLeaseRecord(reader.GetString(1), reader.GetString(2), lease, reader.GetString(5)));
+            var reviewOf = reader.IsDBNull(6) ? null : reader.GetString(6);
+            var lease = new LeaseRecord(reader.GetString(0), workerId, LeaseState.Active, reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4), reviewOf);
+            leases.Add(new ActiveLeaseRecord(reader.GetString(1), reader.GetString(2), lease, reader.GetString(5), reader.IsDBNull(7) ? null : reader.GetString(7)));
         }
 
         return leases;
@@ -123,7 +137,7 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         await reader.ReadAsync(cancellationToken);
         var totals = new WorkerTotals(
             reader.GetInt64(0), new GoldenScore(reader.GetInt64(1), reader.GetInt64(2)), reader.GetDecimal(3), ImmutableDictionary<string, GoldenScore>.Empty,
-            Accepted: reader.GetInt64(4), Rejected: reader.GetInt64(5), Pending: reader.GetDecimal(6));
+            Accepted: reader.GetInt64(4), Rejected: reader.GetInt64(5), Pending: reader.GetDecimal(6), ReviewRewards: reader.GetDecimal(7));
         await reader.NextResultAsync(cancellationToken);
         var bySkill = ImmutableDictionary.CreateBuilder<string, GoldenScore>();
         var reviewedBySkill = ImmutableDictionary.CreateBuilder<string, GoldenScore>();
@@ -273,7 +287,9 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
                 leases[taskId] = list = ImmutableArray.CreateBuilder<LeaseRecord>();
             }
 
-            list.Add(new LeaseRecord(reader.GetString(1), reader.GetString(2), (LeaseState)reader.GetInt16(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)));
+            list.Add(new LeaseRecord(
+                reader.GetString(1), reader.GetString(2), (LeaseState)reader.GetInt16(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6)));
         }
 
         await reader.NextResultAsync(cancellationToken);
@@ -316,7 +332,7 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         return new SubmissionRecord(
             reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4),
             reader.IsDBNull(5) ? null : reader.GetBoolean(5), reader.GetDecimal(6), [.. reader.GetFieldValue<string[]>(7)],
-            state, decidedAt, review);
+            state, decidedAt, review, reader.GetDecimal(13));
     }
 
     private static NpgsqlParameter Text(string name, string? value) =>

@@ -82,6 +82,7 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
         p.AddWithValue("lease_workers", columns.LeaseWorkers.ToArray());
         p.Add(Times("leased_at", columns.LeasedAt));
         p.Add(Times("lease_expires", columns.LeaseExpires));
+        p.Add(new NpgsqlParameter("lease_review_of", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = columns.LeaseReviewOf.ToArray() });
 
         p.AddWithValue("upd_idx", columns.UpdatedIndex.ToArray());
         p.AddWithValue("upd_ids", columns.UpdatedIds.ToArray());
@@ -106,6 +107,7 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
         p.Add(new NpgsqlParameter("dec_by", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { Value = columns.DecidedBy.ToArray() });
         p.Add(new NpgsqlParameter("dec_reviewers", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = columns.DecidedReviewers.ToArray() });
         p.Add(new NpgsqlParameter("dec_comments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = columns.DecidedComments.ToArray() });
+        p.Add(new NpgsqlParameter("dec_review_rewards", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = columns.DecidedReviewRewards.ToArray() });
     }
 
     private static NpgsqlParameter Times(string name, List<DateTime> values) =>
@@ -126,6 +128,7 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
         public readonly List<string> LeaseWorkers = [];
         public readonly List<DateTime> LeasedAt = [];
         public readonly List<DateTime> LeaseExpires = [];
+        public readonly List<string?> LeaseReviewOf = [];
 
         public readonly List<long> UpdatedIndex = [];
         public readonly List<string> UpdatedIds = [];
@@ -152,6 +155,7 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
         public readonly List<short?> DecidedBy = [];
         public readonly List<string?> DecidedReviewers = [];
         public readonly List<string?> DecidedComments = [];
+        public readonly List<decimal> DecidedReviewRewards = [];
 
         /// <param name="i">The transition's place in the batch; its rows name it as <c>i + 1</c>, the ordinal the
         /// statement gives it.</param>
@@ -173,6 +177,7 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
                 LeaseWorkers.Add(lease.WorkerId);
                 LeasedAt.Add(lease.LeasedAt.UtcDateTime);
                 LeaseExpires.Add(lease.ExpiresAt.UtcDateTime);
+                LeaseReviewOf.Add(lease.ReviewOf);
             }
 
             foreach (var updated in change.UpdatedLeases)
@@ -206,6 +211,7 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
                 DecidedBy.Add(decided.Review is { } review ? (short)review.By : null);
                 DecidedReviewers.Add(decided.Review?.ReviewerId);
                 DecidedComments.Add(decided.Review?.Comment);
+                DecidedReviewRewards.Add(decided.ReviewReward);
             }
         }
     }

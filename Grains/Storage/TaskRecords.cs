@@ -3,8 +3,12 @@ using Dispatch.Tasks;
 
 namespace Dispatch.Grains.Storage;
 
-public sealed record LeaseRecord(string LeaseId, string WorkerId, LeaseState State, DateTimeOffset LeasedAt, DateTimeOffset ExpiresAt)
+/// <param name="ReviewOf">For a review lease (crowd review), the worker whose submission it reviews; null for a task lease.</param>
+public sealed record LeaseRecord(string LeaseId, string WorkerId, LeaseState State, DateTimeOffset LeasedAt, DateTimeOffset ExpiresAt, string? ReviewOf = null)
 {
+    public bool IsReview => ReviewOf is not null;
+
+
     public LeaseView ToView() => new(LeaseId, WorkerId, State, LeasedAt, ExpiresAt);
 }
 
@@ -13,6 +17,7 @@ public sealed record LeaseRecord(string LeaseId, string WorkerId, LeaseState Sta
 /// <param name="State">Accepted from the start in a project without review; pending until a verdict otherwise.</param>
 /// <param name="DecidedAt">When it was accepted or rejected; null while pending.</param>
 /// <param name="Review">The verdict of a review; null while pending, and for a submission of a project without review.</param>
+/// <param name="ReviewReward">What the crowd reviewer who gave the verdict was credited for it (0 otherwise).</param>
 public sealed record SubmissionRecord(
     string WorkerId,
     string LeaseId,
@@ -23,7 +28,8 @@ public sealed record SubmissionRecord(
     ImmutableArray<string> Skills,
     SubmissionState State = SubmissionState.Accepted,
     DateTimeOffset? DecidedAt = null,
-    ReviewView? Review = null)
+    ReviewView? Review = null,
+    decimal ReviewReward = 0m)
 {
     public SubmissionView ToView() => new(WorkerId, ResultJson, SubmittedAt, Correct, State, Review);
 
@@ -65,7 +71,8 @@ public sealed record TaskChange(
     SubmissionRecord? DecidedSubmission = null);
 
 /// <summary>An active lease as the worker sees it after a restart.</summary>
-public sealed record ActiveLeaseRecord(string ProjectId, string TaskId, LeaseRecord Lease, string PayloadJson);
+/// <param name="ReviewResultJson">For a review lease, the result under review.</param>
+public sealed record ActiveLeaseRecord(string ProjectId, string TaskId, LeaseRecord Lease, string PayloadJson, string? ReviewResultJson = null);
 
 /// <summary>Golden answers given and how many were right.</summary>
 public sealed record GoldenScore(long Seen, long Correct)
@@ -84,6 +91,7 @@ public sealed record GoldenScore(long Seen, long Correct)
 /// <param name="Earnings">Rewards of accepted submissions: a reward is earned on acceptance, never before.</param>
 /// <param name="Accepted">Accepted submissions, those of projects without review included.</param>
 /// <param name="Pending">Rewards of submissions still waiting for a verdict.</param>
+/// <param name="ReviewRewards">Rewards of the verdicts this worker gave as a crowd reviewer.</param>
 public sealed record WorkerTotals(
     long Submitted,
     GoldenScore Golden,
@@ -92,11 +100,14 @@ public sealed record WorkerTotals(
     long Accepted = 0,
     long Rejected = 0,
     ImmutableDictionary<string, GoldenScore>? ReviewedBySkill = null,
-    decimal Pending = 0m)
+    decimal Pending = 0m,
+    decimal ReviewRewards = 0m)
 {
     public static readonly WorkerTotals Zero = new(0, GoldenScore.None, 0m, ImmutableDictionary<string, GoldenScore>.Empty);
 
     public ImmutableDictionary<string, GoldenScore> Reviews => ReviewedBySkill ?? ImmutableDictionary<string, GoldenScore>.Empty;
+
+    public WorkerTotals AddReviewReward(decimal reward) => this with { ReviewRewards = checked(ReviewRewards + reward) };
 
     public WorkerTotals Add(bool? correct, decimal reward, IEnumerable<string> skills, SubmissionState state = SubmissionState.Accepted)
     {

@@ -30,6 +30,11 @@ internal struct QueueSlot
 
     public readonly ImmutableArray<string> Workers => History?.Workers ?? [];
 
+    public readonly int ReviewItems => History?.ReviewItems ?? 0;
+
+    /// <summary>Whether the worker ever held a lease of either kind on the task: it may lease the task no more.</summary>
+    public readonly bool Touched(string workerId) => History is { } history && (history.Workers.Contains(workerId) || history.Reviewers.Contains(workerId));
+
     public void CopyFrom(TaskSnapshot snapshot)
     {
         Version = snapshot.Version;
@@ -44,11 +49,16 @@ internal struct QueueSlot
 
 /// <summary>What happened to a task since its import, as its last snapshot said.</summary>
 /// <param name="PendingSince">When its oldest submission still pending review was stored: the shard accepts it on time.</param>
-internal sealed record TaskHistory(TaskState State, int ActiveLeases, int Submissions, ImmutableArray<string> Workers, DateTimeOffset? NextExpiry, DateTimeOffset? PendingSince)
+/// <param name="ReviewItems">Pending submissions no review lease holds (served to reviewers in crowd review).</param>
+internal sealed record TaskHistory(
+    TaskState State, int ActiveLeases, int Submissions, ImmutableArray<string> Workers, DateTimeOffset? NextExpiry, DateTimeOffset? PendingSince,
+    int ReviewItems, ImmutableArray<string> Reviewers)
 {
     /// <summary>The snapshot's history; null for an open task no worker has touched.</summary>
     public static TaskHistory? Of(TaskSnapshot task) =>
-        task.State == TaskState.Open && task.ActiveLeases == 0 && task.Submissions == 0 && task.Workers.IsDefaultOrEmpty && task.NextExpiry is null && task.PendingSince is null
+        task.State == TaskState.Open && task.ActiveLeases == 0 && task.Submissions == 0 && task.Workers.IsDefaultOrEmpty && task.NextExpiry is null
+            && task.PendingSince is null && task.ReviewItems == 0 && task.Reviewers.IsDefaultOrEmpty
             ? null
-            : new(task.State, task.ActiveLeases, task.Submissions, task.Workers.IsDefault ? [] : task.Workers, task.NextExpiry, task.PendingSince);
+            : new(task.State, task.ActiveLeases, task.Submissions, task.Workers.IsDefault ? [] : task.Workers, task.NextExpiry, task.PendingSince,
+                task.ReviewItems, task.Reviewers.IsDefault ? [] : task.Reviewers);
 }

@@ -14,6 +14,8 @@ public enum TaskCommandKind
     Retry,
     Review,
     AutoAccept,
+    LeaseReview,
+    CrowdVerdict,
 }
 
 /// <summary>What is asked of a task. The grain builds one, <see cref="TaskLifecycle.Decide"/> answers it.</summary>
@@ -36,6 +38,13 @@ public abstract record TaskCommand(TaskCommandKind Kind)
 
     public sealed record Review(string WorkerId, ReviewVerdict Verdict, ReviewerKind By, string? ReviewerId, string? Comment)
         : TaskCommand(TaskCommandKind.Review);
+
+    /// <summary>Leases the oldest pending submission the worker may review (crowd review).</summary>
+    public sealed record LeaseReview(string WorkerId, string LeaseId, TimeSpan Duration) : TaskCommand(TaskCommandKind.LeaseReview);
+
+    /// <summary>A crowd reviewer's verdict, submitted through its review lease; <paramref name="Reward"/> is credited to it.</summary>
+    public sealed record CrowdVerdict(string LeaseId, string WorkerId, ReviewVerdict Verdict, string? Comment, decimal Reward)
+        : TaskCommand(TaskCommandKind.CrowdVerdict);
 
     /// <summary>Accepts the first submission pending for <paramref name="After"/> or longer (repeated like <see cref="ExpireDue"/>).</summary>
     public sealed record AutoAccept(TimeSpan After) : TaskCommand(TaskCommandKind.AutoAccept);

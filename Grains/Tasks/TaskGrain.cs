@@ -59,7 +59,23 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
     }
 
-    private async Task<LeaseAttempt> TryLeaseAsync(string workerId)
+    private Task<LeaseAttempt> TryLeaseAsync(string workerId) =>
+        TryLeaseAsync((leaseId, settings) => new TaskCommand.Lease(workerId, leaseId, TimeSpan.FromSeconds(settings.LeaseSeconds)));
+
+    public async Task<LeaseAttempt> LeaseReviewAsync(string workerId)
+    {
+        await EnsureLoadedAsync();
+        var project = await projects.GetAsync(_projectId);
+        if (project?.Settings.Review is not { Mode: ReviewMode.Crowd })
+        {
+            // Review items are served in crowd review only; the shard's copy is still right about the task.
+            return new LeaseAttempt(null, LeaseRefusal.NoFreeSlot, _task is null || project is null ? null : TaskSnapshots.Of(_task, project.Overlap));
+        }
+
+        return await TryLeaseAsync((leaseId, settings) => new TaskCommand.LeaseReview(workerId, leaseId, TimeSpan.FromSeconds(settings.LeaseSeconds)));
+    }
+
+    private async Task<LeaseAttempt> TryLeaseAsync(Func<string, ProjectSettings, TaskCommand> command)
     {
         var project = await projects.GetAsync(_projectId);
         if (_task is null || project is null)
@@ -76,17 +92,21 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
 
         var settings = project.Settings;
         var leaseId = Guid.NewGuid().ToString("N").ToUpperInvariant();
-        var decision = TaskLifecycle.Decide(_task, new TaskCommand.Lease(workerId, leaseId, TimeSpan.FromSeconds(settings.LeaseSeconds)), Context(project));
+        var decision = TaskLifecycle.Decide(_task, command(leaseId, settings), Context(project));
         if (decision.Change is null)
         {
             return new LeaseAttempt(null, decision.Refusal, TaskSnapshots.Of(_task, project.Overlap));
         }
 
         await SaveAsync(decision.Change);
-        var lease = decision.Change.NewLease!;
-        var grant = new LeaseGrant(leaseId, _projectId, _taskId, _task.PayloadJson, settings.Instructions, settings.LabelConfig, lease.ExpiresAt);
+        var grant = GrantOf(decision.Change.NewLease!, settings);
         return new LeaseAttempt(grant, LeaseRefusal.None, TaskSnapshots.Of(_task, project.Overlap));
     }
+
+    /// <summary>What the worker gets for a lease: a review lease carries the result under review, not who gave it.</summary>
+    private LeaseGrant GrantOf(LeaseRecord lease, ProjectSettings settings) => new(
+        lease.LeaseId, _projectId, _taskId, _task!.PayloadJson, settings.Instructions, settings.LabelConfig, lease.ExpiresAt,
+        lease.ReviewOf is { } submitter ? _task.Submissions.First(s => s.WorkerId == submitter).ResultJson : null);
 
     /// <summary>
     /// Loads the task on its first call rather than on activation, so that a claim can hand over the shard's copy and
@@ -133,11 +153,40 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
 
         var settings = project.Settings;
+        if (TaskLifecycle.Find(_task!, leaseId) is { IsReview: true } reviewLease && reviewLease.WorkerId == workerId)
+        {
+            return await SubmitVerdictAsync(leaseId, workerId, resultJson, project);
+        }
+
         var skills = settings.Requirements.Select(r => r.Skill).ToImmutableArray();
         var command = new TaskCommand.Submit(leaseId, workerId, resultJson, settings.Reward, skills, Reviewed: settings.Review is not null);
         var decision = TaskLifecycle.Decide(_task!, command, Context(project));
         var submission = decision.Change?.NewSubmission;
         return await DecideAsync(decision, project, () => new SubmitReceipt(_taskId, _task!.State, submission!.Correct, submission.Reward, _projectId, submission.State));
+    }
+
+    /// <summary>
+    /// The submit of a review lease: its result is the verdict. Anything but a verdict is refused before anything is
+    /// stored; a stored verdict credits the reviewer the project's review reward, on the reviewed submission's row.
+    /// </summary>
+    private async Task<Result<SubmitReceipt>> SubmitVerdictAsync(string leaseId, string workerId, string resultJson, ProjectInfo project)
+    {
+        if (ReviewVerdictJson.Parse(resultJson) is not { } verdict)
+        {
+            return Result<SubmitReceipt>.Fail(ErrorKind.Validation, ReviewVerdictJson.Expected);
+        }
+
+        var reward = project.Settings.Review?.Reward ?? 0m;
+        var decision = TaskLifecycle.Decide(_task!, new TaskCommand.CrowdVerdict(leaseId, workerId, verdict.Verdict, verdict.Comment, reward), Context(project));
+        var result = await DecideAsync(decision, project, () => new SubmitReceipt(
+            _taskId, _task!.State, null, reward, _projectId, decision.Change!.DecidedSubmission!.State, Review: true));
+        if (decision.Change?.DecidedSubmission is { } decided)
+        {
+            LogReviewed(logger, decided.WorkerId, _projectId, _taskId, decided.State, ReviewerKind.Crowd);
+            await TellWorkerReviewedAsync(decided.WorkerId);
+        }
+
+        return result;
     }
 
     public async Task<Result<bool>> ReleaseAsync(string leaseId, string workerId, string? reason)
@@ -295,7 +344,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             Count(@event.Type);
         }
 
-        if (TaskEvents.FreesWork(before, change))
+        if (TaskEvents.FreesWork(before, change) || (TaskEvents.FreesReviewWork(change) && await ReviewsByCrowdAsync()))
         {
             events.SignalWork(_projectId);
         }
@@ -306,6 +355,8 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             DeactivateOnIdle();
         }
     }
+
+    private async Task<bool> ReviewsByCrowdAsync() => (await projects.GetAsync(_projectId))?.Settings.Review is { Mode: ReviewMode.Crowd };
 
     /// <summary>
     /// Tells the shard what the task looks like now. The change is stored already, so a shard that cannot be reached

@@ -66,6 +66,8 @@ public static class TaskLifecycle
             TaskDecision.Refuse(ErrorKind.Conflict, $"Task '{task.TaskId}' is {task.State}, not dead-lettered."));
         var review = new TaskRule("review the submission", TaskRuleKind.Handled, Review);
         var autoAccept = new TaskRule("accept a submission pending too long", TaskRuleKind.Handled, AutoAccept);
+        var leaseReview = new TaskRule("lease a pending submission for review", TaskRuleKind.Handled, LeaseReview);
+        var crowdVerdict = new TaskRule("store the reviewer's verdict", TaskRuleKind.Handled, CrowdVerdict);
 
         var table = new Dictionary<(TaskState, TaskCommandKind), TaskRule>
         {
@@ -77,6 +79,8 @@ public static class TaskLifecycle
             [(TaskState.Open, TaskCommandKind.Retry)] = notDeadLettered,
             [(TaskState.Open, TaskCommandKind.Review)] = review,
             [(TaskState.Open, TaskCommandKind.AutoAccept)] = autoAccept,
+            [(TaskState.Open, TaskCommandKind.LeaseReview)] = leaseReview,
+            [(TaskState.Open, TaskCommandKind.CrowdVerdict)] = crowdVerdict,
 
             // Completing takes every slot: no lease is active and no submission is pending any more.
             [(TaskState.Completed, TaskCommandKind.Lease)] = notOpen,
@@ -87,17 +91,22 @@ public static class TaskLifecycle
             [(TaskState.Completed, TaskCommandKind.Retry)] = notDeadLettered,
             [(TaskState.Completed, TaskCommandKind.Review)] = new("answer a verdict already given", TaskRuleKind.Handled, Review),
             [(TaskState.Completed, TaskCommandKind.AutoAccept)] = new("ignored: nothing is pending", TaskRuleKind.Ignored, (_, _, _) => TaskDecision.Unchanged),
+            [(TaskState.Completed, TaskCommandKind.LeaseReview)] = new("review lease refused: nothing is pending", TaskRuleKind.Refused, (_, _, _) => TaskDecision.Refuse(LeaseRefusal.NotOpen)),
+            [(TaskState.Completed, TaskCommandKind.CrowdVerdict)] = byLease,
 
-            // A dead letter releases every active lease; submissions pending then stay reviewable.
+            // A dead letter releases every active task lease; submissions pending then stay reviewable, by the crowd too,
+            // so review leases live on: they alone may be active here.
             [(TaskState.DeadLettered, TaskCommandKind.Lease)] = notOpen,
-            [(TaskState.DeadLettered, TaskCommandKind.Heartbeat)] = byLease,
+            [(TaskState.DeadLettered, TaskCommandKind.Heartbeat)] = new("extend the (review) lease", TaskRuleKind.Handled, Heartbeat),
             [(TaskState.DeadLettered, TaskCommandKind.Submit)] = byLease,
-            [(TaskState.DeadLettered, TaskCommandKind.Release)] = byLease,
-            [(TaskState.DeadLettered, TaskCommandKind.ExpireDue)] = nothingDue,
+            [(TaskState.DeadLettered, TaskCommandKind.Release)] = new("end the (review) lease", TaskRuleKind.Handled, Release),
+            [(TaskState.DeadLettered, TaskCommandKind.ExpireDue)] = new("expire an overdue (review) lease", TaskRuleKind.Handled, ExpireDue),
             [(TaskState.DeadLettered, TaskCommandKind.Retry)] = new("open again, failed attempts reset", TaskRuleKind.Handled, (task, _, _) =>
                 new TaskDecision(new TaskChange(TaskState.Open, 0, false, null, [], null))),
             [(TaskState.DeadLettered, TaskCommandKind.Review)] = review,
             [(TaskState.DeadLettered, TaskCommandKind.AutoAccept)] = autoAccept,
+            [(TaskState.DeadLettered, TaskCommandKind.LeaseReview)] = leaseReview,
+            [(TaskState.DeadLettered, TaskCommandKind.CrowdVerdict)] = crowdVerdict,
         };
 
         foreach (var state in Enum.GetValues<TaskState>())
@@ -133,9 +142,54 @@ public static class TaskLifecycle
         return new TaskDecision(new TaskChange(task.State, task.FailedAttempts, false, added, [], null));
     }
 
-    /// <summary>Active leases plus the submissions holding their slot (pending or accepted).</summary>
+    /// <summary>Active task leases plus the submissions holding their slot (pending or accepted); a review takes no slot.</summary>
     public static int SlotsTaken(TaskRecord task) =>
-        task.Leases.Count(l => l.State == LeaseState.Active) + task.Submissions.Count(s => s.HoldsSlot);
+        task.Leases.Count(l => l.State == LeaseState.Active && !l.IsReview) + task.Submissions.Count(s => s.HoldsSlot);
+
+    /// <summary>
+    /// Crowd review: the oldest pending submission this worker may review. A worker who held a task lease on the task
+    /// reviews none of its submissions (it answered the same question); an item is leased to one reviewer at a time,
+    /// and to each reviewer at most once, whatever became of that lease.
+    /// </summary>
+    private static TaskDecision LeaseReview(TaskRecord task, TaskCommand command, TaskContext context)
+    {
+        var lease = (TaskCommand.LeaseReview)command;
+        if (task.Leases.Any(l => l.WorkerId == lease.WorkerId && !l.IsReview))
+        {
+            return TaskDecision.Refuse(LeaseRefusal.WorkerHadTask);
+        }
+
+        var item = task.Submissions.FirstOrDefault(s => s.State == SubmissionState.Pending && !task.Leases.Any(l =>
+            l.ReviewOf == s.WorkerId && (l.State == LeaseState.Active || l.WorkerId == lease.WorkerId)));
+        if (item is null)
+        {
+            return TaskDecision.Refuse(LeaseRefusal.NoFreeSlot);
+        }
+
+        var added = new LeaseRecord(lease.LeaseId, lease.WorkerId, LeaseState.Active, context.Now, context.Now + lease.Duration, item.WorkerId);
+        return new TaskDecision(new TaskChange(task.State, task.FailedAttempts, false, added, [], null));
+    }
+
+    /// <summary>A reviewer's verdict ends its review lease as submitted and decides the submission under review.</summary>
+    private static TaskDecision CrowdVerdict(TaskRecord task, TaskCommand command, TaskContext context)
+    {
+        var verdict = (TaskCommand.CrowdVerdict)command;
+        if (CheckActive(task, verdict.LeaseId, verdict.WorkerId, context) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var lease = Find(task, verdict.LeaseId)!;
+        var submission = task.Submissions.FirstOrDefault(s => s.WorkerId == lease.ReviewOf);
+        if (submission is not { State: SubmissionState.Pending })
+        {
+            // Deciding a submission ends its review lease, so only a lease that is not a review lease gets here.
+            return TaskDecision.Refuse(ErrorKind.NotReviewable, $"Lease '{verdict.LeaseId}' reviews no pending submission.");
+        }
+
+        var byLease = lease with { State = LeaseState.Submitted };
+        return new TaskDecision(Decided(task, submission, verdict.Verdict, ReviewerKind.Crowd, verdict.WorkerId, verdict.Comment, context, byLease, verdict.Reward));
+    }
 
     private static TaskDecision Heartbeat(TaskRecord task, TaskCommand command, TaskContext context)
     {
@@ -179,14 +233,21 @@ public static class TaskLifecycle
             return refusal;
         }
 
-        return new TaskDecision(Fail(task, [Find(task, release.LeaseId)! with { State = LeaseState.Released }], null, context.MaxAttempts));
+        return new TaskDecision(EndLease(task, Find(task, release.LeaseId)! with { State = LeaseState.Released }, context));
     }
 
     private static TaskDecision ExpireDue(TaskRecord task, TaskCommand command, TaskContext context)
     {
         var due = task.Leases.FirstOrDefault(l => l.State == LeaseState.Active && l.ExpiresAt <= context.Now);
-        return due is null ? TaskDecision.Unchanged : new TaskDecision(Fail(task, [due with { State = LeaseState.Expired }], null, context.MaxAttempts));
+        return due is null ? TaskDecision.Unchanged : new TaskDecision(EndLease(task, due with { State = LeaseState.Expired }, context));
     }
+
+    /// <summary>
+    /// A lease ended unfinished. A task lease is a failed attempt; a review lease only frees its item for another
+    /// reviewer: the task was not attempted.
+    /// </summary>
+    private static TaskChange EndLease(TaskRecord task, LeaseRecord ended, TaskContext context) =>
+        ended.IsReview ? new TaskChange(task.State, task.FailedAttempts, false, null, [ended], null) : Fail(task, [ended], null, context.MaxAttempts);
 
     /// <summary>
     /// A verdict on a worker's submission. Accepting may complete the task; rejecting gives the slot back and counts
@@ -222,7 +283,14 @@ public static class TaskLifecycle
         return due is null ? TaskDecision.Unchanged : new TaskDecision(Decided(task, due, ReviewVerdict.Accept, ReviewerKind.Auto, null, null, context));
     }
 
-    private static TaskChange Decided(TaskRecord task, SubmissionRecord pending, ReviewVerdict verdict, ReviewerKind by, string? reviewerId, string? comment, TaskContext context)
+    /// <summary>
+    /// The verdict on a pending submission. Review leases of that submission end with it: the one that gave the
+    /// verdict (<paramref name="byLease"/>, first) as submitted, any other (the requester or the clock decided first) as
+    /// released.
+    /// </summary>
+    private static TaskChange Decided(
+        TaskRecord task, SubmissionRecord pending, ReviewVerdict verdict, ReviewerKind by, string? reviewerId, string? comment, TaskContext context,
+        LeaseRecord? byLease = null, decimal reviewReward = 0m)
     {
         var now = context.Now;
         var decided = pending with
@@ -230,14 +298,19 @@ public static class TaskLifecycle
             State = verdict == ReviewVerdict.Accept ? SubmissionState.Accepted : SubmissionState.Rejected,
             DecidedAt = now,
             Review = new ReviewView(verdict, by, reviewerId, comment, now),
+            ReviewReward = reviewReward,
         };
+        var overtaken = task.Leases
+            .Where(l => l.State == LeaseState.Active && l.ReviewOf == pending.WorkerId && l.LeaseId != byLease?.LeaseId)
+            .Select(l => l with { State = LeaseState.Released });
+        ImmutableArray<LeaseRecord> ended = byLease is null ? [.. overtaken] : [byLease, .. overtaken];
         if (verdict == ReviewVerdict.Reject)
         {
-            return Fail(task, [], decided, context.MaxAttempts);
+            return Fail(task, ended, decided, context.MaxAttempts);
         }
 
         var completes = task.State == TaskState.Open && CompletesWithOneMoreAccepted(task, context);
-        return new TaskChange(completes ? TaskState.Completed : task.State, task.FailedAttempts, completes, null, [], null, decided);
+        return new TaskChange(completes ? TaskState.Completed : task.State, task.FailedAttempts, completes, null, ended, null, decided);
     }
 
     private static bool CompletesWithOneMoreAccepted(TaskRecord task, TaskContext context) =>
@@ -288,8 +361,9 @@ public static class TaskLifecycle
             return new TaskChange(task.State, failed, false, null, ended, null, rejected);
         }
 
+        // Review leases live on: the submissions they review stay reviewable in a dead-lettered task.
         var endedIds = ended.Select(l => l.LeaseId).ToHashSet(StringComparer.Ordinal);
-        var others = task.Leases.Where(l => l.State == LeaseState.Active && !endedIds.Contains(l.LeaseId)).Select(l => l with { State = LeaseState.Released });
+        var others = task.Leases.Where(l => l.State == LeaseState.Active && !l.IsReview && !endedIds.Contains(l.LeaseId)).Select(l => l with { State = LeaseState.Released });
         return new TaskChange(TaskState.DeadLettered, failed, false, null, ended.AddRange(others), null, rejected);
     }
 
@@ -301,6 +375,7 @@ public static class TaskLifecycle
             TaskCommand.Heartbeat h => (h.LeaseId, h.WorkerId),
             TaskCommand.Submit s => (s.LeaseId, s.WorkerId),
             TaskCommand.Release r => (r.LeaseId, r.WorkerId),
+            TaskCommand.CrowdVerdict v => (v.LeaseId, v.WorkerId),
             _ => throw new ArgumentException($"{command.Kind} names no lease.", nameof(command)),
         };
         return CheckActive(task, leaseId, workerId, context) ?? TaskDecision.Refuse(ErrorKind.LeaseNotActive, $"Task '{task.TaskId}' is {task.State}.");
@@ -318,7 +393,7 @@ public static class TaskLifecycle
         return lease.State switch
         {
             LeaseState.Active when lease.ExpiresAt <= context.Now =>
-                new TaskDecision(Fail(task, [lease with { State = LeaseState.Expired }], null, context.MaxAttempts), ErrorKind.LeaseExpired, Expired(lease)),
+                new TaskDecision(EndLease(task, lease with { State = LeaseState.Expired }, context), ErrorKind.LeaseExpired, Expired(lease)),
             LeaseState.Active => null,
             LeaseState.Expired => TaskDecision.Refuse(ErrorKind.LeaseExpired, Expired(lease)),
             _ => TaskDecision.Refuse(ErrorKind.LeaseNotActive, $"Lease '{leaseId}' was already {(lease.State == LeaseState.Submitted ? "submitted" : "released")}."),

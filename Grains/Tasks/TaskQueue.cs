@@ -26,6 +26,10 @@ public sealed class TaskQueue
     // Tasks with a submission pending review: few, and only in projects with review, so a set beside the table.
     private readonly HashSet<int> _pending = [];
 
+    // Tasks with a pending submission no review lease holds (crowd review), and the review claims in flight on each.
+    private readonly HashSet<int> _reviewable = [];
+    private readonly Dictionary<int, int> _reviewsReserved = [];
+
     // Claims in flight per slot: slots held until the task answers. Few tasks have one at a time, so the count
     // is kept here rather than in every slot.
     private readonly Dictionary<int, int> _reserved = [];
@@ -48,7 +52,9 @@ public sealed class TaskQueue
         _ready.Clear();
         _leased.Clear();
         _pending.Clear();
+        _reviewable.Clear();
         _reserved.Clear();
+        _reviewsReserved.Clear();
 
         // Storage lists a shard's tasks in no particular order; taken in claim order, each one joins the end.
         foreach (var task in snapshot.Tasks.Order(SnapshotClaimOrder))
@@ -142,26 +148,57 @@ public sealed class TaskQueue
         foreach (var slot in _ready.All())
         {
             ref var task = ref _tasks[slot];
-            if (Reserved(slot) < task.FreeSlots && (workerId is null || !task.Workers.Contains(workerId)))
+            if (Reserved(slot) < task.FreeSlots && (workerId is null || !task.Touched(workerId)))
             {
-                return new Entry(this, slot, task.TaskId);
+                return new Entry(this, slot, task.TaskId, review: false);
             }
         }
 
         return null;
     }
 
+    /// <summary>Whether any task has a submission waiting for a reviewer (crowd review).</summary>
+    public bool HasReviewItems => _reviewable.Count > 0;
+
+    /// <summary>
+    /// The first task in claim order with a review item this worker may be offered, not among
+    /// <paramref name="tried"/>, with the item held for it; null when none. The task decides which item, and may still
+    /// refuse (the worker reviewed every free item of it before).
+    /// </summary>
+    public Entry? ReserveReview(string workerId, IReadOnlySet<int> tried)
+    {
+        int? best = null;
+        foreach (var slot in _reviewable)
+        {
+            ref var task = ref _tasks[slot];
+            if (!tried.Contains(slot) && _reviewsReserved.GetValueOrDefault(slot) < task.ReviewItems && !task.Workers.Contains(workerId)
+                && (best is not { } b || QueueHead.Compare(task.Priority, task.Sequence, _tasks[b].Priority, _tasks[b].Sequence) < 0))
+            {
+                best = slot;
+            }
+        }
+
+        if (best is not { } chosen)
+        {
+            return null;
+        }
+
+        _reviewsReserved[chosen] = _reviewsReserved.GetValueOrDefault(chosen) + 1;
+        return new Entry(this, chosen, _tasks[chosen].TaskId, review: true);
+    }
+
     public void Unreserve(Entry entry)
     {
-        var left = Reserved(entry.Slot) - 1;
+        var counts = entry.IsReview ? _reviewsReserved : _reserved;
+        var left = counts.GetValueOrDefault(entry.Slot) - 1;
         if (left > 0)
         {
-            _reserved[entry.Slot] = left;
+            counts[entry.Slot] = left;
             return;
         }
 
-        _reserved.Remove(entry.Slot);
-        if (!Holds(entry))
+        counts.Remove(entry.Slot);
+        if (!Holds(entry) && !IsReserved(entry.Slot))
         {
             // The task left the shard while this claim was in flight; nothing reads its slot any more.
             _tasks.Free(entry.Slot);
@@ -203,6 +240,8 @@ public sealed class TaskQueue
 
     private int Reserved(int slot) => _reserved.GetValueOrDefault(slot);
 
+    private bool IsReserved(int slot) => _reserved.ContainsKey(slot) || _reviewsReserved.ContainsKey(slot);
+
     /// <summary>Counts the slot's task and offers it, as its fields now say.</summary>
     private void Track(int slot)
     {
@@ -222,6 +261,11 @@ public sealed class TaskQueue
         {
             _pending.Add(slot);
         }
+
+        if (task.ReviewItems > 0)
+        {
+            _reviewable.Add(slot);
+        }
     }
 
     /// <summary>Takes the slot's task out of the counts and the offer, as its fields say, before they change.</summary>
@@ -236,13 +280,14 @@ public sealed class TaskQueue
 
         _leased.Remove(slot);
         _pending.Remove(slot);
+        _reviewable.Remove(slot);
     }
 
     /// <summary>Takes an untracked task out of the table; its slot waits for claims still reading it.</summary>
     private void Forget(int slot)
     {
         _tasks.Unindex(slot);
-        if (!_reserved.ContainsKey(slot))
+        if (!IsReserved(slot))
         {
             _tasks.Free(slot);
         }
@@ -277,14 +322,18 @@ public sealed class TaskQueue
     {
         private readonly TaskQueue _queue;
 
-        internal Entry(TaskQueue queue, int slot, string taskId)
+        internal Entry(TaskQueue queue, int slot, string taskId, bool review)
         {
             _queue = queue;
             Slot = slot;
             TaskId = taskId;
+            IsReview = review;
         }
 
         public string TaskId { get; }
+
+        /// <summary>Whether a review claim holds it (a review item), rather than a task claim (a slot).</summary>
+        public bool IsReview { get; }
 
         public QueuedTask Task => _queue.Describe(this);
 

@@ -74,14 +74,35 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
 
     public async Task<ShardClaim> ClaimAsync(string workerId) => new(await LeaseFirstAsync(workerId), HeadOf(_queue.Peek(null)));
 
+    public Task<LeaseGrant?> ClaimReviewAsync(string workerId)
+    {
+        if (!_queue.HasReviewItems)
+        {
+            return Task.FromResult<LeaseGrant?>(null);
+        }
+
+        // A task that refuses this reviewer (it reviewed every free item there before) is not offered again.
+        var tried = new HashSet<int>();
+        return LeaseFirstAsync(
+            () => _queue.ReserveReview(workerId, tried) is { } entry && tried.Add(entry.Slot) ? entry : null,
+            entry => TaskOf(entry).LeaseReviewAsync(workerId));
+    }
+
     private static QueueHead? HeadOf(TaskQueue.Entry? entry) =>
         entry?.Task is { } task ? new QueueHead(task.Priority, task.Sequence) : null;
 
-    private async Task<LeaseGrant?> LeaseFirstAsync(string workerId)
+    private Task<LeaseGrant?> LeaseFirstAsync(string workerId) =>
+        LeaseFirstAsync(() => _queue.Reserve(workerId), async entry => await TaskOf(entry).LeaseAsync(workerId, await SeedForAsync(entry)));
+
+    /// <summary>
+    /// Offers the claim the tasks <paramref name="reserve"/> hands out, one at a time, until one leases: each refusal
+    /// is a race lost, and the task's answer tells the shard what it looks like now.
+    /// </summary>
+    private async Task<LeaseGrant?> LeaseFirstAsync(Func<TaskQueue.Entry?> reserve, Func<TaskQueue.Entry, Task<LeaseAttempt>> lease)
     {
         for (var tries = 0; tries < MaxTriesPerClaim; tries++)
         {
-            var entry = _queue.Reserve(workerId);
+            var entry = reserve();
             if (entry is null)
             {
                 return null;
@@ -90,8 +111,7 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
             LeaseAttempt attempt;
             try
             {
-                var seed = await SeedForAsync(entry);
-                attempt = await GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, entry.TaskId)).LeaseAsync(workerId, seed);
+                attempt = await lease(entry);
             }
             finally
             {
@@ -120,6 +140,8 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
 
         return null;
     }
+
+    private ITaskGrain TaskOf(TaskQueue.Entry entry) => GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, entry.TaskId));
 
     /// <summary>
     /// The seed of a never-leased task, from the window of seeds read a page at a time (when reads cost a round trip);

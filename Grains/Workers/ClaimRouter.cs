@@ -24,8 +24,28 @@ public sealed class ClaimRouter(IGrainFactory grains, RoutingTable routing, Work
         var rechecks = availability.RechecksPerClaim;
         foreach (var route in await routing.RoutesForAsync(certifications))
         {
-            if (!availability.IsKnownEmpty(route.ProjectId, ref rechecks)
-                && await ClaimFromAsync(workerId, route.ProjectId, route.QueueShards) is { } grant)
+            var grant = route.Review
+                ? await ClaimReviewFromAsync(workerId, route.ProjectId, route.Project.QueueShards)
+                : availability.IsKnownEmpty(route.ProjectId, ref rechecks) ? null : await ClaimFromAsync(workerId, route.ProjectId, route.Project.QueueShards);
+            if (grant is not null)
+            {
+                return grant;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Crowd review: the project's shards in turn, from a random one, so that reviewers spread over them. A shard with no
+    /// review item answers from memory; review items are few beside tasks, so no view of them is kept here.
+    /// </summary>
+    public async Task<LeaseGrant?> ClaimReviewFromAsync(string workerId, string projectId, int queueShards)
+    {
+        var first = Random.Shared.Next(queueShards);
+        for (var i = 0; i < queueShards; i++)
+        {
+            if (await Shard(projectId, (first + i) % queueShards).ClaimReviewAsync(workerId) is { } grant)
             {
                 return grant;
             }

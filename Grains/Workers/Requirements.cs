@@ -10,4 +10,8 @@ public static class Requirements
     public static bool AreMet(ImmutableArray<SkillRequirement> requirements, IReadOnlyDictionary<string, Certification> certifications) =>
         requirements.IsDefaultOrEmpty || requirements.All(r =>
             certifications.TryGetValue(r.Skill, out var c) && !c.Suspended && c.Level >= r.MinLevel);
+
+    /// <summary>Who may review in crowd mode: the review's own requirements, or the project's when it sets none.</summary>
+    public static ImmutableArray<SkillRequirement> ForReview(ReviewRule review, ProjectSettings settings) =>
+        review.Requirements.IsDefaultOrEmpty ? settings.Requirements : review.Requirements;
 }

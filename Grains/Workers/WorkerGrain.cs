@@ -205,7 +205,9 @@ public sealed partial class WorkerGrain(
                 return Result<LeaseGrant?>.Fail(ErrorKind.NotFound, $"Project '{projectId}' does not exist.");
             }
 
-            if (!Requirements.AreMet(project.Settings.Requirements, state.State.Certifications))
+            var mayReview = MayReview(project);
+            var mayWork = Requirements.AreMet(project.Settings.Requirements, state.State.Certifications);
+            if (!mayReview && !mayWork)
             {
                 return Result<LeaseGrant?>.Fail(ErrorKind.Forbidden, $"Worker '{WorkerId}' does not meet the requirements of project '{projectId}'.");
             }
@@ -215,7 +217,10 @@ public sealed partial class WorkerGrain(
                 return Result<LeaseGrant?>.Fail(ErrorKind.ProjectNotOpen, $"Project '{projectId}' is {project.Status.ToString().ToLowerInvariant()}.");
             }
 
-            grant = await WatchedAsync(() => claims.ClaimFromAsync(WorkerId, project.Id, project.QueueShards));
+            // Within a project, review items come before tasks to a worker who may take both.
+            grant = await WatchedAsync(async () =>
+                (mayReview ? await claims.ClaimReviewFromAsync(WorkerId, project.Id, project.QueueShards) : null)
+                ?? (mayWork ? await claims.ClaimFromAsync(WorkerId, project.Id, project.QueueShards) : null));
         }
         else
         {
@@ -290,7 +295,11 @@ public sealed partial class WorkerGrain(
             await EvaluateExamAgainAsync(leaseId);
         }
 
-        if (result.IsSuccess && await projects.GetAsync(result.Value!.ProjectId) is { } project)
+        if (result.Value is { Review: true } verdict)
+        {
+            _totals = _totals.AddReviewReward(verdict.Reward);
+        }
+        else if (result.IsSuccess && await projects.GetAsync(result.Value!.ProjectId) is { } project)
         {
             var receipt = result.Value;
             _totals = _totals.Add(receipt.Correct, receipt.Reward, project.Settings.Requirements.Select(r => r.Skill), receipt.SubmissionState);
@@ -416,7 +425,8 @@ public sealed partial class WorkerGrain(
     private async Task<LeaseGrant> ToGrantAsync(ActiveLeaseRecord active)
     {
         var settings = (await projects.GetAsync(active.ProjectId))?.Settings;
-        return new LeaseGrant(active.Lease.LeaseId, active.ProjectId, active.TaskId, active.PayloadJson, settings?.Instructions, settings?.LabelConfig, active.Lease.ExpiresAt);
+        return new LeaseGrant(
+            active.Lease.LeaseId, active.ProjectId, active.TaskId, active.PayloadJson, settings?.Instructions, settings?.LabelConfig, active.Lease.ExpiresAt, active.ReviewResultJson);
     }
 
     private Result<T> Blocked<T>() => Result<T>.Fail(ErrorKind.WorkerBlocked, $"Worker '{WorkerId}' is blocked.");
@@ -507,7 +517,7 @@ public sealed partial class WorkerGrain(
     {
         foreach (var lease in _active.Values.ToList())
         {
-            if (await projects.GetAsync(lease.ProjectId) is { } project && !Requirements.AreMet(project.Settings.Requirements, state.State.Certifications))
+            if (await projects.GetAsync(lease.ProjectId) is { } project && !(lease.IsReview ? MayReview(project) : Requirements.AreMet(project.Settings.Requirements, state.State.Certifications)))
             {
                 LogLeaseEndedByRequirements(logger, WorkerId, lease.LeaseId, lease.ProjectId);
                 await TaskOf(lease).ReleaseAsync(lease.LeaseId, WorkerId, "certification suspended");
@@ -515,6 +525,11 @@ public sealed partial class WorkerGrain(
             }
         }
     }
+
+    /// <summary>Whether the project reviews by the crowd and this worker meets its review requirements.</summary>
+    private bool MayReview(ProjectInfo project) =>
+        project.Settings.Review is { Mode: ReviewMode.Crowd } review
+        && Requirements.AreMet(Requirements.ForReview(review, project.Settings), state.State.Certifications);
 
     private void Publish(string projectId, string type, string dataJson) =>
         events.Publish(new DispatchEvent(type, projectId, null, WorkerId, null, time.GetUtcNow(), dataJson));
@@ -543,5 +558,5 @@ public sealed partial class WorkerGrain(
         state.State.Certifications.Values.OrderBy(c => c.Skill, StringComparer.Ordinal).ToImmutableArray(),
         _active.Count,
         new WorkerStats(_totals.Submitted, _totals.Golden.Seen, _totals.Golden.Correct, _totals.Accepted, _totals.Rejected),
-        LedgerBook.Earnings(_totals.Earnings, _totals.Pending, _ledgerSums));
+        LedgerBook.Earnings(checked(_totals.Earnings + _totals.ReviewRewards), _totals.Pending, _ledgerSums));
 }

@@ -26,7 +26,12 @@ public sealed class GrainRulesTests(GrainClusterFixture fixture)
         { "requirementSkill", "requirements[0].skill" },
         { "quality", "quality.minAccuracy" },
         { "exam", "exam.level" },
-        { "crowdReview", "review.mode" },
+        { "reviewRequirement", "review.requirements[0].minLevel" },
+        { "reviewReward", "review.reward" },
+        { "dynamicOverlapAlone", "dynamicOverlap" },
+        { "dynamicOverlapMax", "dynamicOverlap.max" },
+        { "dynamicOverlapAgreement", "dynamicOverlap.agreement" },
+        { "aggregationField", "aggregation.field" },
         { "autoAccept", "review.autoAcceptSeconds" },
     };
 
@@ -47,7 +52,12 @@ public sealed class GrainRulesTests(GrainClusterFixture fixture)
             "requirementSkill" => valid with { Requirements = [new SkillRequirement("no spaces", 1)] },
             "quality" => valid with { Quality = new QualityRule(5, 1.5) },
             "exam" => valid with { Exam = new ExamRule("tagging", 101, 0.5) },
-            "crowdReview" => valid with { Review = new ReviewRule(ReviewMode.Crowd, 60, [], 0m) },
+            "reviewRequirement" => valid with { Review = new ReviewRule(ReviewMode.Crowd, 60, [new SkillRequirement("tagging", 0)], 0m) },
+            "dynamicOverlapAlone" => valid with { DynamicOverlap = new DynamicOverlapRule(5, 0.6) },
+            "dynamicOverlapMax" => valid with { Aggregation = new AggregationRule(AggregationMethod.Majority, null), DynamicOverlap = new DynamicOverlapRule(2, 0.6) },
+            "dynamicOverlapAgreement" => valid with { Aggregation = new AggregationRule(AggregationMethod.Majority, null), DynamicOverlap = new DynamicOverlapRule(5, 1.5) },
+            "aggregationField" => valid with { Aggregation = new AggregationRule(AggregationMethod.DawidSkene, "") },
+            "reviewReward" => valid with { Review = new ReviewRule(ReviewMode.Crowd, 60, [], 1_000_000.5m) },
             "autoAccept" => valid with { Review = new ReviewRule(ReviewMode.Requester, 0, [], 0m) },
             _ => throw new ArgumentOutOfRangeException(nameof(change)),
         };

@@ -27,6 +27,8 @@ public sealed class TaskLifecycleTableTests
         [(TaskState.Open, TaskCommandKind.Retry)] = (TaskRuleKind.Refused, false),
         [(TaskState.Open, TaskCommandKind.Review)] = (TaskRuleKind.Handled, true),
         [(TaskState.Open, TaskCommandKind.AutoAccept)] = (TaskRuleKind.Handled, true),
+        [(TaskState.Open, TaskCommandKind.LeaseReview)] = (TaskRuleKind.Handled, true),
+        [(TaskState.Open, TaskCommandKind.CrowdVerdict)] = (TaskRuleKind.Handled, true),
 
         [(TaskState.Completed, TaskCommandKind.Lease)] = (TaskRuleKind.Refused, false),
         [(TaskState.Completed, TaskCommandKind.Heartbeat)] = (TaskRuleKind.AnsweredByLease, false),
@@ -36,15 +38,19 @@ public sealed class TaskLifecycleTableTests
         [(TaskState.Completed, TaskCommandKind.Retry)] = (TaskRuleKind.Refused, false),
         [(TaskState.Completed, TaskCommandKind.Review)] = (TaskRuleKind.Handled, false),
         [(TaskState.Completed, TaskCommandKind.AutoAccept)] = (TaskRuleKind.Ignored, false),
+        [(TaskState.Completed, TaskCommandKind.LeaseReview)] = (TaskRuleKind.Refused, false),
+        [(TaskState.Completed, TaskCommandKind.CrowdVerdict)] = (TaskRuleKind.AnsweredByLease, false),
 
         [(TaskState.DeadLettered, TaskCommandKind.Lease)] = (TaskRuleKind.Refused, false),
-        [(TaskState.DeadLettered, TaskCommandKind.Heartbeat)] = (TaskRuleKind.AnsweredByLease, false),
+        [(TaskState.DeadLettered, TaskCommandKind.Heartbeat)] = (TaskRuleKind.Handled, true),
         [(TaskState.DeadLettered, TaskCommandKind.Submit)] = (TaskRuleKind.AnsweredByLease, false),
-        [(TaskState.DeadLettered, TaskCommandKind.Release)] = (TaskRuleKind.AnsweredByLease, false),
-        [(TaskState.DeadLettered, TaskCommandKind.ExpireDue)] = (TaskRuleKind.Ignored, false),
+        [(TaskState.DeadLettered, TaskCommandKind.Release)] = (TaskRuleKind.Handled, true),
+        [(TaskState.DeadLettered, TaskCommandKind.ExpireDue)] = (TaskRuleKind.Handled, true),
         [(TaskState.DeadLettered, TaskCommandKind.Retry)] = (TaskRuleKind.Handled, true),
         [(TaskState.DeadLettered, TaskCommandKind.Review)] = (TaskRuleKind.Handled, true),
         [(TaskState.DeadLettered, TaskCommandKind.AutoAccept)] = (TaskRuleKind.Handled, true),
+        [(TaskState.DeadLettered, TaskCommandKind.LeaseReview)] = (TaskRuleKind.Handled, true),
+        [(TaskState.DeadLettered, TaskCommandKind.CrowdVerdict)] = (TaskRuleKind.Handled, true),
     };
 
     public static TheoryData<TaskState, TaskCommandKind> EveryPair()
@@ -71,7 +77,7 @@ public sealed class TaskLifecycleTableTests
         Assert.Equal(expected.Kind, rule.Kind);
 
         var task = TaskIn(state);
-        var decision = TaskLifecycle.Decide(task, CommandOf(command), new TaskContext(Now, Overlap: 4, MaxAttempts: 10));
+        var decision = TaskLifecycle.Decide(task, CommandOf(command, state), new TaskContext(Now, Overlap: 6, MaxAttempts: 10));
 
         switch (rule.Kind)
         {
@@ -91,35 +97,47 @@ public sealed class TaskLifecycleTableTests
     }
 
     /// <summary>
-    /// A task in <paramref name="state"/> as it can really be: open with a pending submission (w1), an active lease
-    /// (w2) and an overdue one (w4); completed with every submission accepted; dead-lettered with w1 still pending.
+    /// A task in <paramref name="state"/> as it can really be: open with pending submissions (w1, under review by w5 on
+    /// lease R5, and w8), an active lease (w2) and an overdue one (w4); completed with every submission accepted, w1's
+    /// by w5's review; dead-lettered with w1 (under review by w5), w7 (under review by w6, overdue) and w8 pending.
     /// </summary>
     private static TaskRecord TaskIn(TaskState state)
     {
         var pending = new SubmissionRecord("w1", "L1", "1", Now - 2 * Minute, null, 0m, [], SubmissionState.Pending);
         var accepted = pending with { State = SubmissionState.Accepted, DecidedAt = Now - Minute };
         var submitted = new LeaseRecord("L1", "w1", LeaseState.Submitted, Now - 3 * Minute, Now + Minute);
+        var review = new LeaseRecord("R5", "w5", LeaseState.Active, Now, Now + Minute, ReviewOf: "w1");
+        var w8 = new LeaseRecord("L8", "w8", LeaseState.Submitted, Now - 3 * Minute, Now + Minute);
+        var w8Pending = pending with { WorkerId = "w8", LeaseId = "L8" };
         return state switch
         {
             TaskState.Open => Task(state, 0,
-                [submitted, new LeaseRecord("L2", "w2", LeaseState.Active, Now, Now + Minute), new LeaseRecord("L4", "w4", LeaseState.Active, Now - 2 * Minute, Now - Minute)],
-                [pending]),
+                [submitted, new LeaseRecord("L2", "w2", LeaseState.Active, Now, Now + Minute), new LeaseRecord("L4", "w4", LeaseState.Active, Now - 2 * Minute, Now - Minute), review, w8],
+                [pending, w8Pending]),
             TaskState.Completed => Task(state, 0,
-                [submitted, new LeaseRecord("L2", "w2", LeaseState.Submitted, Now, Now + Minute)],
+                [submitted, new LeaseRecord("L2", "w2", LeaseState.Submitted, Now, Now + Minute), review with { State = LeaseState.Submitted }],
                 [accepted, accepted with { WorkerId = "w2", LeaseId = "L2" }]),
-            _ => Task(state, 10, [submitted, new LeaseRecord("L2", "w2", LeaseState.Released, Now, Now + Minute)], [pending]),
+            _ => Task(state, 10,
+                [submitted, new LeaseRecord("L2", "w2", LeaseState.Released, Now, Now + Minute), review,
+                 new LeaseRecord("L7", "w7", LeaseState.Submitted, Now - 3 * Minute, Now + Minute), new LeaseRecord("R6", "w6", LeaseState.Active, Now - 2 * Minute, Now - Minute, ReviewOf: "w7"), w8],
+                [pending, pending with { WorkerId = "w7", LeaseId = "L7" }, w8Pending]),
         };
     }
 
     private static TaskRecord Task(TaskState state, int failed, ImmutableArray<LeaseRecord> leases, ImmutableArray<SubmissionRecord> submissions) =>
         new("t1", 0, 5, state, 0, 1, "{}", null, failed, leases, submissions);
 
-    private static TaskCommand CommandOf(TaskCommandKind kind) => kind switch
+    /// <summary>Heartbeat and release name w2's task lease, but in a dead-lettered task, where only review leases live on.</summary>
+    private static TaskCommand CommandOf(TaskCommandKind kind, TaskState state) => kind switch
     {
         TaskCommandKind.Lease => new TaskCommand.Lease("w3", "L3", Minute),
+        TaskCommandKind.Heartbeat when state == TaskState.DeadLettered => new TaskCommand.Heartbeat("R5", "w5", Minute),
         TaskCommandKind.Heartbeat => new TaskCommand.Heartbeat("L2", "w2", Minute),
         TaskCommandKind.Submit => new TaskCommand.Submit("L2", "w2", "2", 0m, [], Reviewed: true),
+        TaskCommandKind.Release when state == TaskState.DeadLettered => new TaskCommand.Release("R5", "w5"),
         TaskCommandKind.Release => new TaskCommand.Release("L2", "w2"),
+        TaskCommandKind.LeaseReview => new TaskCommand.LeaseReview("w3", "R3", Minute),
+        TaskCommandKind.CrowdVerdict => new TaskCommand.CrowdVerdict("R5", "w5", ReviewVerdict.Reject, "wrong", 0.5m),
         TaskCommandKind.ExpireDue => new TaskCommand.ExpireDue(),
         TaskCommandKind.Retry => new TaskCommand.Retry(),
         TaskCommandKind.Review => new TaskCommand.Review("w1", ReviewVerdict.Accept, ReviewerKind.Requester, null, null),
