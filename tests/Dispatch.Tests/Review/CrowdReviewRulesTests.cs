@@ -52,8 +52,11 @@ public abstract class CrowdReviewRulesTests : CrowdReviewTestBase
         var (owner, projectId, _) = await CreateProjectWithTasksAsync(CrowdProject(extra: "\"overlap\":2"), SmallTasks(1, "t"));
         var a = await CreateWorkerAsync();
         var b = await CreateWorkerAsync();
-        await LabelAsync(a, projectId, new { label = "a" });
-        await LabelAsync(b, projectId, new { label = "b" });
+        // Both lease the task before either submits: a pending submission would be a review item the other may take.
+        var leaseA = await ClaimTaskAsync(a, projectId);
+        var leaseB = await ClaimTaskAsync(b, projectId);
+        await SubmitOkAsync(a, leaseA, new { label = "a" });
+        await SubmitOkAsync(b, leaseB, new { label = "b" });
 
         // Two pending items on t-0, and both workers who could review them worked on t-0.
         await AssertNothingToClaimAsync(a, projectId, "a submitted to the only task and may not review it");
@@ -149,6 +152,7 @@ public abstract class CrowdReviewRulesTests : CrowdReviewTestBase
         await LabelAsync(labeller, projectId, new { label = "cat" });
         var lease = await ClaimReviewAsync(reviewer, projectId);
 
+        var lostLease = new List<string>();
         foreach (var body in new[]
         {
             """{"result":{"verdict":"maybe"}}""",
@@ -168,10 +172,13 @@ public abstract class CrowdReviewRulesTests : CrowdReviewTestBase
         })
         {
             (await reviewer.Client.PostApiAsync(LeasePath(reviewer.Id, lease.LeaseId, "submit"), body)).IsValidationProblem();
+            if (!(await ActiveLeasesAsync(reviewer)).Any(l => l["leaseId"]!.GetValue<string>() == lease.LeaseId))
+            {
+                lostLease.Add(body);
+            }
         }
 
-        // Nothing of it stored: the lease is still active, the submission pending, nobody paid.
-        Assert.Equal([lease.LeaseId], (await ActiveLeasesAsync(reviewer)).Select(l => l["leaseId"]!.GetValue<string>()));
+        // Nothing of it stored: the submission is pending, nobody paid, and the verdict may still be given.
         var view = await GetTaskAsync(owner.Client, projectId, "t-0");
         Assert.Equal(("open", "pending"), (StateOf(view), StateOf(SubmissionOf(view, labeller.Id))));
         Assert.Null(SubmissionOf(view, labeller.Id)["review"]);
@@ -180,6 +187,9 @@ public abstract class CrowdReviewRulesTests : CrowdReviewTestBase
 
         await VerdictOkAsync(reviewer, lease, "reject");
         AssertCrowdVerdict(SubmissionOf(await GetTaskAsync(owner.Client, projectId, "t-0"), labeller.Id), "rejected", "reject", reviewer.Id, comment: null);
+
+        // Nor did a refused submit end the lease for its holder: until the verdict it was listed among its active leases.
+        Assert.True(lostLease.Count == 0, $"the still active review lease left the reviewer's lease list after the refused submits {string.Join(", ", lostLease)}");
     }
 
     [Fact]
@@ -243,7 +253,6 @@ public abstract class CrowdReviewRulesTests : CrowdReviewTestBase
         await using var _ = events;
 
         await LabelAsync(first, projectId, new { label = "dog" });
-        await AssertNothingToClaimAsync(second, projectId, "the only slot is held by a pending submission");
         var lease = await ClaimReviewAsync(reviewer, projectId);
         await VerdictOkAsync(reviewer, lease, "reject", "it is a cat");
 
@@ -360,6 +369,10 @@ public abstract class CrowdReviewRulesTests : CrowdReviewTestBase
         var single = await CreateWorkerAsync(id, new { id, maxActiveLeases = 1 });
 
         var held = await ClaimReviewAsync(single, projectId);
+        (await ClaimAsync(single, projectId)).IsProblem(HttpStatusCode.Conflict, "conflict");
+
+        // A refused verdict leaves the lease active, so it still counts.
+        (await single.Client.PostApiAsync(LeasePath(single.Id, held.LeaseId, "submit"), """{"result":{"verdict":"maybe"}}""")).IsValidationProblem();
         (await ClaimAsync(single, projectId)).IsProblem(HttpStatusCode.Conflict, "conflict");
         await VerdictOkAsync(single, held, "accept");
         await ClaimTaskAsync(single, projectId);
