@@ -309,21 +309,31 @@ public abstract class CrowdReviewRulesTests : CrowdReviewTestBase
         (await RequesterVerdictAsync(owner.Client, projectId, "t-0", labeller.Id, "accept")).IsProblem(HttpStatusCode.Conflict, "not-reviewable");
     }
 
+    /// <summary>
+    /// A one-task project whose only submission is a review item leased by <c>holder</c>; <c>next</c>, another
+    /// eligible reviewer, finds nothing while it is leased.
+    /// </summary>
+    private async Task<(Requester Owner, string ProjectId, Worker Labeller, Worker Holder, Worker Next, ReviewLease Lease)> OneItemLeasedAsync(int leaseSeconds)
+    {
+        var (owner, projectId, _) = await CreateProjectWithTasksAsync(OneTaskAtATime(extra: $"\"leaseSeconds\":{leaseSeconds}"), SmallTasks(1, "t"));
+        var labeller = await CreateWorkerAsync();
+        var holder = await CreateWorkerAsync();
+        var next = await CreateWorkerAsync();
+        await LabelAsync(labeller, projectId, new { label = "cat" });
+        var lease = await ClaimReviewAsync(holder, projectId);
+        await AssertNothingToClaimAsync(next, projectId, "the only item is leased");
+        return (owner, projectId, labeller, holder, next, lease);
+    }
+
     [Fact]
     public async Task ReviewLease_Heartbeat_Extends_Release_FreesTheItemForAnotherReviewer_NeverForTheSameOne()
     {
-        var (owner, projectId, _) = await CreateProjectWithTasksAsync(OneTaskAtATime(extra: "\"leaseSeconds\":100"), SmallTasks(1, "t"));
-        var labeller = await CreateWorkerAsync();
-        var quitter = await CreateWorkerAsync();
-        var next = await CreateWorkerAsync();
-        await LabelAsync(labeller, projectId, new { label = "cat" });
-        var lease = await ClaimReviewAsync(quitter, projectId);
+        var (owner, projectId, labeller, quitter, next, lease) = await OneItemLeasedAsync(leaseSeconds: 100);
 
         var before = DateTimeOffset.UtcNow;
         var extended = (await HeartbeatAsync(quitter, lease.LeaseId, extendSeconds: 1000)).Is(HttpStatusCode.OK);
         Assert.Equal(lease.LeaseId, extended["leaseId"]?.GetValue<string>());
         Assert.InRange(ApiAssert.IsUtcTimestamp(extended["expiresAt"], "expiresAt"), before.AddSeconds(1000) - ClockSlack, DateTimeOffset.UtcNow.AddSeconds(1000) + ClockSlack);
-        await AssertNothingToClaimAsync(next, projectId, "the only item is leased");
 
         (await ReleaseAsync(quitter, lease.LeaseId, "not sure")).Is(HttpStatusCode.OK);
         (await HeartbeatAsync(quitter, lease.LeaseId)).IsProblem(HttpStatusCode.Conflict, "lease-not-active");
@@ -341,13 +351,7 @@ public abstract class CrowdReviewRulesTests : CrowdReviewTestBase
     [Fact]
     public async Task ReviewLease_ExpiresAtItsDeadline_AndTheItemGoesToAnotherReviewer()
     {
-        var (owner, projectId, _) = await CreateProjectWithTasksAsync(OneTaskAtATime(extra: "\"leaseSeconds\":2"), SmallTasks(1, "t"));
-        var labeller = await CreateWorkerAsync();
-        var slow = await CreateWorkerAsync();
-        var next = await CreateWorkerAsync();
-        await LabelAsync(labeller, projectId, new { label = "cat" });
-        var lease = await ClaimReviewAsync(slow, projectId);
-        await AssertNothingToClaimAsync(next, projectId, "the only item is leased");
+        var (owner, projectId, labeller, slow, next, lease) = await OneItemLeasedAsync(leaseSeconds: 2);
 
         // Within a second after the deadline the item is free again, for anyone but the one who let it expire.
         await WaitUntilAsync(lease.ExpiresAt, TimeSpan.FromSeconds(1.3));
