@@ -14,7 +14,7 @@ public static class ReviewVerdictJson
     public const int MaxCommentBytes = 4096;
 
     public const string Expected =
-        "result: a review lease takes {\"verdict\": \"accept\" | \"reject\", \"comment\"?: string of at most 4096 UTF-8 bytes}.";
+        "result: a review lease takes {\"verdict\": \"accept\" | \"reject\", \"comment\"?: string of at most 4096 UTF-8 bytes, without NUL}.";
 
     public sealed record Parsed(ReviewVerdict Verdict, string? Comment);
 
@@ -46,8 +46,9 @@ public static class ReviewVerdictJson
                     return null;
                 }
 
+                // Stored as text: PostgreSQL keeps no NUL in it, so no backend stores one.
                 comment = commentJson.GetString();
-                if (Encoding.UTF8.GetByteCount(comment!) > MaxCommentBytes)
+                if (Encoding.UTF8.GetByteCount(comment!) > MaxCommentBytes || comment!.Contains('\0', StringComparison.Ordinal))
                 {
                     return null;
                 }
@@ -55,8 +56,9 @@ public static class ReviewVerdictJson
 
             return verdict is { } v ? new Parsed(v, comment) : null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string that is no valid UTF-16 (a lone surrogate escape).
             return null;
         }
     }

@@ -40,6 +40,7 @@ public abstract class CrowdReviewTests : WorkTestBase
         // Anything but a verdict is refused and stores nothing; the lease is still the reviewer's.
         (await SubmitAsync(reviewer, review.LeaseId, new { label = "dog" })).IsValidationProblem("result");
         (await SubmitAsync(reviewer, review.LeaseId, new { verdict = "maybe" })).IsValidationProblem("result");
+        (await SubmitJsonAsync(reviewer.Client, reviewer.Id, review.LeaseId, """{"verdict":"accept","comment":"a\u0000b"}""")).IsValidationProblem("result");
         (await HeartbeatAsync(reviewer, review.LeaseId)).Is(HttpStatusCode.OK);
 
         // A rejection: the submission is rejected by the crowd, the reviewer paid, and the task offered to someone else.
