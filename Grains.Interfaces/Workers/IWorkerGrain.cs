@@ -59,7 +59,7 @@ public interface IWorkerGrain : IGrainWithStringKey
     /// Told by a task when a verdict was stored on one of this worker's submissions of <paramref name="projectId"/>:
     /// the worker reads its totals again and applies the project's quality rule.
     /// </summary>
-    [Alias("SubmissionReviewed")]
+    [Alias("SubmissionReviewed"), AlwaysInterleave]
     Task SubmissionReviewedAsync(string projectId);
 
     /// <summary>

@@ -56,6 +56,10 @@ public static class TaskEvents
         }
     }
 
+    /// <summary>True when the change accepted a submission (stored accepted, or a verdict): dynamic overlap may add a slot.</summary>
+    public static bool AcceptsAnAnswer(TaskChange change) =>
+        change.NewSubmission?.State == SubmissionState.Accepted || change.DecidedSubmission?.State == SubmissionState.Accepted;
+
     /// <summary>
     /// True when the change offers reviewers something new (crowd review): a submission stored pending, or a review
     /// lease ended without a verdict.

@@ -354,13 +354,27 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
 
         // The signal waits until the shard has heard: a claim it wakes looks for work there.
-        _freedWork |= TaskEvents.FreesWork(before, change) || (TaskEvents.FreesReviewWork(change) && await ReviewsByCrowdAsync());
+        _freedWork |= TaskEvents.FreesWork(before, change)
+            || (TaskEvents.FreesReviewWork(change) && await ReviewsByCrowdAsync())
+            || (TaskEvents.AcceptsAnAnswer(change) && await SlotsGrewAsync(before));
 
         ScheduleExpiry();
         if (_task.State == TaskState.Completed)
         {
             DeactivateOnIdle();
         }
+    }
+
+    /// <summary>Dynamic overlap: an accepted answer that left the workers still disagreeing opened one more slot.</summary>
+    private async Task<bool> SlotsGrewAsync(TaskRecord before)
+    {
+        if (_task!.State != TaskState.Open || await projects.GetAsync(_projectId) is not { DynamicOverlap: not null } project)
+        {
+            return false;
+        }
+
+        var context = Context(project);
+        return TaskLifecycle.SlotsOf(_task, context) > TaskLifecycle.SlotsOf(before, context);
     }
 
     private async Task<bool> ReviewsByCrowdAsync() => (await projects.GetAsync(_projectId))?.Settings.Review is { Mode: ReviewMode.Crowd };

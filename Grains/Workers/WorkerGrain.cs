@@ -41,6 +41,11 @@ public sealed partial class WorkerGrain(
     // so the active leases are read again before they are next used.
     private bool _leasesUnsure;
 
+    // Projects with verdicts on this worker's submissions whose quality rule has yet to be applied, and the one-shot
+    // timer that applies them (see SubmissionReviewedAsync).
+    private readonly HashSet<string> _reviewedProjects = new(StringComparer.Ordinal);
+    private IGrainTimer? _reviewsTimer;
+
     // Leases ended while the active leases are being read again, so that the read does not bring them back.
     private HashSet<string>? _endedDuringReread;
 
@@ -318,20 +323,35 @@ public sealed partial class WorkerGrain(
 
     /// <summary>
     /// A verdict changes the sums in ways a submit receipt cannot tell (which skills, which verdict), so they are read
-    /// again: one read per verdict, and never counted twice whatever is retried.
+    /// again: never counted twice whatever is retried. The task that tells may be waiting on a call of this very worker
+    /// (two workers reviewing each other's work at once), so this call interleaves and only notes the news; the read
+    /// and the quality rule run in a turn of their own, and every read of the totals before it reads them again.
     /// </summary>
-    public async Task SubmissionReviewedAsync(string projectId)
+    public Task SubmissionReviewedAsync(string projectId)
     {
-        if (!state.State.Exists)
+        if (state.State.Exists)
         {
-            return;
+            _totalsUnsure = true;
+            _reviewedProjects.Add(projectId);
+            _reviewsTimer ??= this.RegisterGrainTimer(
+                ApplyReviewsAsync, new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan });
         }
 
-        _totals = await taskStore.GetWorkerTotalsAsync(WorkerId);
-        _totalsUnsure = false;
-        if (await projects.GetAsync(projectId) is { } project)
+        return Task.CompletedTask;
+    }
+
+    private async Task ApplyReviewsAsync(CancellationToken cancellationToken)
+    {
+        _reviewsTimer?.Dispose();
+        _reviewsTimer = null;
+        await EnsureTotalsAsync();
+        foreach (var projectId in _reviewedProjects.ToList())
         {
-            await ApplyQualityRuleAsync(project);
+            _reviewedProjects.Remove(projectId);
+            if (await projects.GetAsync(projectId) is { } project)
+            {
+                await ApplyQualityRuleAsync(project);
+            }
         }
     }
 
@@ -364,7 +384,8 @@ public sealed partial class WorkerGrain(
         }
 
         var result = await call(task, leaseId);
-        if (!(keepsLease && result.IsSuccess))
+        // A refused body (a review lease's submit that is no verdict) leaves the lease as it was: still active.
+        if (!(keepsLease && result.IsSuccess) && result.Error != ErrorKind.Validation)
         {
             _active.Remove(leaseId);
         }
@@ -376,8 +397,17 @@ public sealed partial class WorkerGrain(
     {
         if (_totalsUnsure)
         {
-            _totals = await taskStore.GetWorkerTotalsAsync(WorkerId);
+            // Cleared first: news of a verdict that arrives during the read marks the sums unsure again.
             _totalsUnsure = false;
+            try
+            {
+                _totals = await taskStore.GetWorkerTotalsAsync(WorkerId);
+            }
+            catch
+            {
+                _totalsUnsure = true;
+                throw;
+            }
         }
     }
 
