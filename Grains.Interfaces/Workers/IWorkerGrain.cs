@@ -81,6 +81,14 @@ public interface IWorkerGrain : IGrainWithStringKey
     [Alias("GetLedger"), ReadOnly]
     Task<Result<LedgerPage>> GetLedgerAsync(LedgerCursor? after, int limit);
 
+    /// <summary>
+    /// Told by a task whose write of this worker's lease took so long that the claim that asked for it may have given
+    /// up (a database that stalled): the worker lists it, so a client that reads its leases after a failed claim
+    /// finds it.
+    /// </summary>
+    [Alias("LeaseGranted"), AlwaysInterleave]
+    Task LeaseGrantedAsync(LeaseGrant grant);
+
     /// <summary>Told by a task when one of this worker's leases ended without the worker (expiry, dead letter).</summary>
     [Alias("LeaseEnded"), AlwaysInterleave]
     Task LeaseEndedAsync(string leaseId);

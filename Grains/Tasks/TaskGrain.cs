@@ -35,6 +35,9 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
 
     private static readonly TimeSpan ShardRetryPeriod = TimeSpan.FromSeconds(2);
 
+    // A lease write this slow may outlast the claim that asked for it; a healthy one takes milliseconds.
+    private static readonly TimeSpan SlowLeaseWrite = TimeSpan.FromSeconds(1);
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_projectId, _taskId) = Keys.Split(this.GetPrimaryKeyString());
@@ -101,8 +104,16 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             return new LeaseAttempt(null, decision.Refusal, TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null));
         }
 
+        var started = time.GetTimestamp();
         await SaveAsync(decision.Change);
         var grant = GrantOf(decision.Change.NewLease!, settings);
+        if (time.GetElapsedTime(started) > SlowLeaseWrite)
+        {
+            // The claim may have timed out while storage held the write (it may even have read the worker's leases
+            // again before this one was committed): the worker hears of it directly, without waiting.
+            GrainFactory.GetReference<IWorkerGrain>(decision.Change.NewLease!.WorkerId).LeaseGrantedAsync(grant).Ignore();
+        }
+
         return new LeaseAttempt(grant, LeaseRefusal.None, TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null));
     }
 

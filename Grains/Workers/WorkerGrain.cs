@@ -355,6 +355,16 @@ public sealed partial class WorkerGrain(
         }
     }
 
+    public Task LeaseGrantedAsync(LeaseGrant grant)
+    {
+        if (state.State.Exists && grant.ExpiresAt > time.GetUtcNow() && _endedDuringReread?.Contains(grant.LeaseId) != true)
+        {
+            _active[grant.LeaseId] = grant;
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task LeaseEndedAsync(string leaseId)
     {
         _active.Remove(leaseId);

@@ -438,6 +438,10 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
                     lost = true;
                     await Task.Delay(500);
                     continue;
+                case 429:
+                    // The per-worker rate limit (a crowd catching up after the outage): wait as told, nothing was granted.
+                    await Task.Delay(SiloCluster.RetryAfter(claim));
+                    continue;
                 default:
                     _unexpected.Enqueue($"claim at {_clock.Elapsed.TotalSeconds:0.0} s: {claim}");
                     await Task.Delay(500);
@@ -509,6 +513,13 @@ public sealed class DatabaseOutageTests(PostgresServer postgres, ITestOutputHelp
             {
                 refused = true;
                 await Task.Delay(500);
+                continue;
+            }
+
+            if (submit.Status == 429 && attempt < 200)
+            {
+                // Refused before it reached the lease: it stored nothing, so it is simply sent again when told.
+                await Task.Delay(SiloCluster.RetryAfter(submit));
                 continue;
             }
 

@@ -290,7 +290,7 @@ public sealed class SiloCluster : IAsyncDisposable
         return reply.Response.Json;
     }
 
-    private static TimeSpan RetryAfter(Reply reply) =>
+    public static TimeSpan RetryAfter(Reply reply) =>
         int.TryParse(reply.RetryAfter, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds) ? TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 5)) : TimeSpan.FromSeconds(1);
 
     /// <summary>The rows of this cluster in the membership table: (silo port, status name).</summary>
