@@ -30,6 +30,10 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     private IGrainTimer? _expiryTimer;
     private IGrainTimer? _shardRetry;
 
+    // Set while the shard may not know what storage holds: after a load from storage (the news of the last change may
+    // have died with a silo) and while telling it fails.
+    private bool _shardMayNotKnow;
+
     private static readonly TimeSpan ShardRetryPeriod = TimeSpan.FromSeconds(2);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -47,16 +51,25 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     public async Task<LeaseAttempt> LeaseAsync(string workerId, TaskSeed? seed)
     {
         await EnsureLoadedAsync(seed);
+        LeaseAttempt attempt;
         try
         {
-            return await TryLeaseAsync(workerId);
+            attempt = await TryLeaseAsync(workerId);
         }
         catch (TaskVersionConflictException) when (_fromSeed)
         {
             // The shard's copy was older than storage (news of a change was lost): decide again on what is stored.
             await LoadAsync(null);
-            return await TryLeaseAsync(workerId);
+            attempt = await TryLeaseAsync(workerId);
         }
+
+        // The answer tells the shard what the task is; should it be lost, the shard asks again.
+        if (attempt.Snapshot is not null && _shardRetry is null)
+        {
+            _shardMayNotKnow = false;
+        }
+
+        return attempt;
     }
 
     private async Task<LeaseAttempt> TryLeaseAsync(string workerId)
@@ -106,6 +119,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             ? await taskStore.GetAsync(_projectId, _taskId)
             : new TaskRecord(_taskId, seed.Shard, seed.Version, TaskState.Open, seed.Priority, seed.Sequence, seed.PayloadJson, seed.GoldenAnswerJson, 0, [], []);
         _fromSeed = seed is not null;
+        _shardMayNotKnow = !_fromSeed;
         _loaded = true;
         if (_task is not null && !_fromSeed)
         {
@@ -230,16 +244,27 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     /// </summary>
     public async Task PokeAsync()
     {
-        if (await SettingsAsync() is { } project)
+        await EnsureLoadedAsync();
+        if (_task is not null && await projects.GetAsync(_projectId) is { } project)
         {
             await TellShardAsync(project);
         }
     }
 
+    /// <summary>
+    /// Loads the task and its project; a task just read from storage first tells its shard what it is, since the
+    /// caller may be retrying a call whose change was stored by an activation lost with its silo before the shard heard.
+    /// </summary>
     private async Task<ProjectInfo?> SettingsAsync()
     {
         await EnsureLoadedAsync();
-        return _task is null ? null : await projects.GetAsync(_projectId);
+        var project = _task is null ? null : await projects.GetAsync(_projectId);
+        if (project is not null && _shardMayNotKnow && _shardRetry is null)
+        {
+            await TellShardAsync(project);
+        }
+
+        return project;
     }
 
     private Result<T> Missing<T>() => Result<T>.Fail(ErrorKind.NotFound, $"Task '{_taskId}' does not exist in project '{_projectId}'.");
@@ -301,10 +326,6 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
 
         ScheduleExpiry();
-        if (_task.State == TaskState.Completed)
-        {
-            DeactivateOnIdle();
-        }
     }
 
     /// <summary>
@@ -319,9 +340,17 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             await shard.UpdateAsync([TaskSnapshots.Of(_task, project.Overlap)]);
             _shardRetry?.Dispose();
             _shardRetry = null;
+            _shardMayNotKnow = false;
+
+            // Not before: a completed task that went away with news untold would leave its shard counting it open.
+            if (_task.State == TaskState.Completed)
+            {
+                DeactivateOnIdle();
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            _shardMayNotKnow = true;
             LogShardNotTold(logger, e, _projectId, _taskId);
             _shardRetry ??= this.RegisterGrainTimer(
                 _ => TellShardAsync(project),
