@@ -65,7 +65,9 @@ public sealed class SiloLossTests(PostgresServer postgres, ITestOutputHelper out
             }
 
             // The kill hit work in flight: leases held, and calls to the victim cut off before their answer.
-            var cut = crowd.Faults.Where(f => f.Key is var kind && kind.StartsWith($"silo{Victim} ", StringComparison.Ordinal) && !kind.EndsWith(" refused", StringComparison.Ordinal)).Sum(f => f.Value);
+            var cut = crowd.Faults
+                .Where(f => f.Key.StartsWith($"silo{Victim} ", StringComparison.Ordinal) && !f.Key.EndsWith(" refused", StringComparison.Ordinal))
+                .Sum(f => f.Value);
             output.WriteLine($"calls to silo {Victim} cut off in flight by the kill: {cut}");
             if (heldAtKill == 0)
             {
