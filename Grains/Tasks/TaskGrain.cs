@@ -33,6 +33,10 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     /// <summary>A stored change freed work that no work signal has announced yet.</summary>
     private bool _freedWork;
 
+    // Set while the shard may not know what storage holds: after a load from storage (the news of the last change may
+    // have died with a silo) and while telling it fails.
+    private bool _shardMayNotKnow;
+
     private static readonly TimeSpan ShardRetryPeriod = TimeSpan.FromSeconds(2);
 
     // A lease write this slow may outlast the claim that asked for it; a healthy one takes milliseconds.
@@ -53,16 +57,25 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     public async Task<LeaseAttempt> LeaseAsync(string workerId, TaskSeed? seed)
     {
         await EnsureLoadedAsync(seed);
+        LeaseAttempt attempt;
         try
         {
-            return await TryLeaseAsync(workerId);
+            attempt = await TryLeaseAsync(workerId);
         }
         catch (TaskVersionConflictException) when (_fromSeed)
         {
             // The shard's copy was older than storage (news of a change was lost): decide again on what is stored.
             await LoadAsync(null);
-            return await TryLeaseAsync(workerId);
+            attempt = await TryLeaseAsync(workerId);
         }
+
+        // The answer tells the shard what the task is; should it be lost, the shard asks again.
+        if (attempt.Snapshot is not null && _shardRetry is null)
+        {
+            _shardMayNotKnow = false;
+        }
+
+        return attempt;
     }
 
     private Task<LeaseAttempt> TryLeaseAsync(string workerId) =>
@@ -140,6 +153,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             ? await taskStore.GetAsync(_projectId, _taskId)
             : new TaskRecord(_taskId, seed.Shard, seed.Version, TaskState.Open, seed.Priority, seed.Sequence, seed.PayloadJson, seed.GoldenAnswerJson, 0, [], []);
         _fromSeed = seed is not null;
+        _shardMayNotKnow = !_fromSeed;
         _loaded = true;
         if (_task is not null && !_fromSeed)
         {
@@ -299,16 +313,27 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     /// </summary>
     public async Task PokeAsync()
     {
-        if (await SettingsAsync() is { } project)
+        await EnsureLoadedAsync();
+        if (_task is not null && await projects.GetAsync(_projectId) is { } project)
         {
             await TellShardAsync(project);
         }
     }
 
+    /// <summary>
+    /// Loads the task and its project; a task just read from storage first tells its shard what it is, since the
+    /// caller may be retrying a call whose change was stored by an activation lost with its silo before the shard heard.
+    /// </summary>
     private async Task<ProjectInfo?> SettingsAsync()
     {
         await EnsureLoadedAsync();
-        return _task is null ? null : await projects.GetAsync(_projectId);
+        var project = _task is null ? null : await projects.GetAsync(_projectId);
+        if (project is not null && _shardMayNotKnow && _shardRetry is null)
+        {
+            await TellShardAsync(project);
+        }
+
+        return project;
     }
 
     private Result<T> Missing<T>() => Result<T>.Fail(ErrorKind.NotFound, $"Task '{_taskId}' does not exist in project '{_projectId}'.");
@@ -370,10 +395,6 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             || (TaskEvents.AcceptsAnAnswer(change) && await SlotsGrewAsync(before));
 
         ScheduleExpiry();
-        if (_task.State == TaskState.Completed)
-        {
-            DeactivateOnIdle();
-        }
     }
 
     /// <summary>Dynamic overlap: an accepted answer that left the workers still disagreeing opened one more slot.</summary>
@@ -403,14 +424,22 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             await shard.UpdateAsync([snapshot]);
             _shardRetry?.Dispose();
             _shardRetry = null;
+            _shardMayNotKnow = false;
             if (_freedWork)
             {
                 _freedWork = false;
                 events.SignalWork(_projectId, (int)Math.Min((long)snapshot.FreeSlots + snapshot.ReviewItems, WorkSignal.AllSlots));
             }
+
+            // Not before: a completed task that went away with news untold would leave its shard counting it open.
+            if (_task.State == TaskState.Completed)
+            {
+                DeactivateOnIdle();
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            _shardMayNotKnow = true;
             LogShardNotTold(logger, e, _projectId, _taskId);
             _shardRetry ??= this.RegisterGrainTimer(
                 _ => TellShardAsync(project),

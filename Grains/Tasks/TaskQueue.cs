@@ -228,6 +228,13 @@ public sealed class TaskQueue
     public IReadOnlyList<string> OverdueTasks(DateTimeOffset cutoff) =>
         [.. _leased.Where(slot => _tasks[slot].History!.NextExpiry < cutoff).Select(slot => _tasks[slot].TaskId)];
 
+    /// <summary>
+    /// Tasks that change without a claim of this shard taking part: those with an active lease or a submission pending
+    /// review. When a silo dies between a task's stored change and its news, the task is one of these (or one whose
+    /// claim failed, which the claim itself names), so these are the ones to ask again.
+    /// </summary>
+    public IReadOnlyList<string> InPlay() => [.. _leased.Union(_pending).Select(slot => _tasks[slot].TaskId)];
+
     /// <summary>When the oldest pending submission of the shard was stored; null when none is pending.</summary>
     public DateTimeOffset? OldestPendingSince() =>
         _pending.Count == 0 ? null : _pending.Min(slot => _tasks[slot].History!.PendingSince);

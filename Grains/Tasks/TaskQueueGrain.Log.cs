@@ -12,4 +12,10 @@ public sealed partial class TaskQueueGrain
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "A queue shard of project {ProjectId} could not register or remove its auto-accept reminder; it tries again at its next change")]
     private static partial void LogReminderFailed(ILogger logger, Exception exception, string projectId);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "A queue shard of project {ProjectId} saw a silo declared dead and asks its {Tasks} tasks in play what they now are")]
+    private static partial void LogSiloLost(ILogger logger, string projectId, int tasks);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Debug, Message = "A queue shard of project {ProjectId} could not ask task {TaskId} what it now is; it asks again at its next sweep")]
+    private static partial void LogPokeFailed(ILogger logger, Exception exception, string projectId, string taskId);
 }

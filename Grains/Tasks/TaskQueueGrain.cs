@@ -16,6 +16,13 @@ namespace Dispatch.Grains.Tasks;
 /// Reentrant, so that many claims wait on their tasks at once; every change of its fields happens between awaits.
 /// </summary>
 /// <remarks>
+/// News can die with a silo: a task there may have stored a change and not told the shard yet, and a claim may have
+/// stored a lease whose answer was lost. So a shard asks again (a poke, which the task answers with what it now is)
+/// the task of every claim that failed, and, once a silo of the cluster is declared dead, every task that could change
+/// without it (an active lease, a submission pending review). The poke waits behind the task's calls in flight, and an
+/// activation elsewhere reads storage, so the answer is storage's truth; asking costs one call per task in play.
+/// </remarks>
+/// <remarks>
 /// Auto-accept: the shard knows when each of its tasks' oldest pending submission was stored, so it alone keeps the
 /// time for all of them: one grain timer for the earliest due auto-accept (precise while it is active), and while any
 /// submission is pending one reminder whose first tick is that same moment (durable: after a restart or the loss of
@@ -24,12 +31,17 @@ namespace Dispatch.Grains.Tasks;
 /// for it; no task or submission is kept active while it waits.
 /// </remarks>
 [Reentrant]
-public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirectory projects, TimeProvider time, ILogger<TaskQueueGrain> logger) : Grain, ITaskQueueGrain, IRemindable
+public sealed partial class TaskQueueGrain(
+    ITaskStore taskStore, ProjectDirectory projects, IClusterMembershipService membership, TimeProvider time, ILogger<TaskQueueGrain> logger)
+    : Grain, ITaskQueueGrain, IRemindable
 {
     /// <summary>How many tasks one claim tries before it gives up on this shard (each refusal is a race lost).</summary>
     private const int MaxTriesPerClaim = 16;
 
     private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(2);
+
+    /// <summary>Tasks asked again in one sweep at most, so that a silo's loss spreads its pokes over a few sweeps.</summary>
+    private const int MostPokesPerSweep = 1024;
 
     private readonly TaskQueue _queue = new();
     private readonly TaskSeedWindow _seeds = new();
@@ -37,6 +49,10 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
     private string _projectId = "";
     private int? _overlap;
     private bool _dynamicOverlap;
+
+    // Tasks whose news may have been lost, to be asked again by the sweep.
+    private readonly HashSet<string> _suspects = new(StringComparer.Ordinal);
+    private SiloLossWatch? _siloLosses;
 
     private const string AutoAcceptReminder = "auto-accept";
 
@@ -62,6 +78,9 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
         var project = await projects.GetAsync(projectId);
         _overlap = project?.Overlap;
         _dynamicOverlap = project?.DynamicOverlap is not null;
+
+        // Before the load: a silo declared dead while it reads may have left news of changes made after the read.
+        _siloLosses = new SiloLossWatch(membership);
         var snapshot = await taskStore.LoadShardAsync(projectId, int.Parse(shard, CultureInfo.InvariantCulture), _overlap, _dynamicOverlap, cancellationToken);
         _queue.Load(snapshot);
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = SweepPeriod, Period = SweepPeriod, Interleave = true });
@@ -114,6 +133,12 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
             try
             {
                 attempt = await lease(entry);
+            }
+            catch
+            {
+                // The task may have stored the lease and lost only the answer.
+                _suspects.Add(entry.TaskId);
+                throw;
             }
             finally
             {
@@ -342,12 +367,36 @@ public sealed partial class TaskQueueGrain(ITaskStore taskStore, ProjectDirector
     public Task<ProjectCounts> GetCountsAsync() => Task.FromResult(_queue.Counts);
 
     /// <summary>
-    /// A task whose lease is overdue but has not expired was on a silo that went away: activating it again
-    /// runs its expiry. Healthy tasks expire their own leases on time and are never touched here.
+    /// Pokes the tasks whose news may have been lost, and those whose lease is overdue but has not expired (they were
+    /// on a silo that went away: activating them again runs their expiry). Healthy tasks expire their own leases on
+    /// time and are not touched here unless a silo was lost.
     /// </summary>
     private Task SweepAsync(CancellationToken cancellationToken)
     {
+        if (_siloLosses!.SiloLostSinceLastLook())
+        {
+            var inPlay = _queue.InPlay();
+            _suspects.UnionWith(inPlay);
+            LogSiloLost(logger, _projectId, inPlay.Count);
+        }
+
+        var suspects = _suspects.Take(MostPokesPerSweep).ToList();
+        _suspects.ExceptWith(suspects);
         var overdue = _queue.OverdueTasks(time.GetUtcNow() - SweepPeriod);
-        return Task.WhenAll(overdue.Select(taskId => GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, taskId)).PokeAsync()));
+        return Task.WhenAll(suspects.Union(overdue).Select(PokeAsync));
+    }
+
+    private async Task PokeAsync(string taskId)
+    {
+        try
+        {
+            await GrainFactory.GetReference<ITaskGrain>(Keys.Task(_projectId, taskId)).PokeAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Its silo may not be declared dead yet: the next sweep asks again.
+            _suspects.Add(taskId);
+            LogPokeFailed(logger, e, _projectId, taskId);
+        }
     }
 }

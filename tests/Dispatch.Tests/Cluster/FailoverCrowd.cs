@@ -24,7 +24,9 @@ public sealed record AckedSubmission(string LeaseId, string TaskId, string Worke
 /// acknowledged was lost.
 /// </summary>
 /// <param name="thinkTime">How long a worker holds each lease before it submits (a person labelling); zero by default.</param>
-public sealed class FailoverCrowd(SiloCluster cluster, string projectId, IReadOnlyList<CrowdWorker> workers, TimeSpan deadline, TimeSpan thinkTime = default)
+/// <param name="waitSeconds">How long a claim waits for work (a long poll); one second by default.</param>
+public sealed class FailoverCrowd(
+    SiloCluster cluster, string projectId, IReadOnlyList<CrowdWorker> workers, TimeSpan deadline, TimeSpan thinkTime = default, int waitSeconds = 1)
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(20);
 
@@ -183,7 +185,7 @@ public sealed class FailoverCrowd(SiloCluster cluster, string projectId, IReadOn
     private async Task WorkAsync(CrowdWorker worker, CancellationToken deadlineToken)
     {
         var claimPath = $"/v1/workers/{worker.Id}/leases";
-        var claimBody = new { projectId, waitSeconds = 1 };
+        var claimBody = new { projectId, waitSeconds };
         while (!_done && !deadlineToken.IsCancellationRequested)
         {
             var claim = await cluster.SendWithFailoverAsync(

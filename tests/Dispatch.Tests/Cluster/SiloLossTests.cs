@@ -11,6 +11,7 @@ namespace Dispatch.Tests.Cluster;
 /// killed (no shutdown at all) or stopped cleanly (a rolling restart). Workers retry on another silo when theirs does
 /// not answer. Nothing acknowledged may be lost: every acknowledged submission is stored and exported, every lease
 /// granted is in storage, no (task, worker) pair is leased twice, every task is completed and the counts are exact.
+/// After a kill, the views kept in memory (project counts, worker earnings) come back to what the tables hold.
 /// </summary>
 [Collection(ClusterFaultsCollection.Name)]
 public sealed class SiloLossTests(PostgresServer postgres, ITestOutputHelper output)
@@ -19,6 +20,9 @@ public sealed class SiloLossTests(PostgresServer postgres, ITestOutputHelper out
 
     /// <summary>How long a crowd may run (about 15 s when all is well).</summary>
     private static readonly TimeSpan CrowdDeadline = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the views may take to come back to what storage holds once the crowd is done.</summary>
+    private static readonly TimeSpan Convergence = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task KilledSilo_LosesNoAcknowledgedSubmission_AndLostInFlightWorkIsRedone()
@@ -38,13 +42,17 @@ public sealed class SiloLossTests(PostgresServer postgres, ITestOutputHelper out
             output.WriteLine($"3 silos ready after {clock.Elapsed.TotalSeconds:0.0} s");
             var (_, projectId, taskIds, workers) = await SetUpAsync(cluster, Workers, Tasks, Overlap, LeaseSeconds, MaxAttempts);
 
-            var crowd = new FailoverCrowd(cluster, projectId, workers, CrowdDeadline);
+            // Workers hold each lease a moment and long-poll their claims, so that the kill finds leases held and calls
+            // waiting on the victim.
+            var crowd = new FailoverCrowd(cluster, projectId, workers, CrowdDeadline, thinkTime: TimeSpan.FromMilliseconds(100), waitSeconds: 5);
             var run = crowd.RunAsync();
             await crowd.WaitForAckedAsync(Tasks * Overlap * 35 / 100, TimeSpan.FromSeconds(60));
             var killedAt = crowd.Elapsed;
             var ackedBefore = crowd.AckedCount;
             cluster[Victim]!.Kill();
-            output.WriteLine($"killed silo {Victim} (SIGKILL) at {killedAt.TotalSeconds:0.0} s of the crowd, after {ackedBefore} acknowledged submits");
+            var heldAtKill = (await StoredTruth.CountsAsync(cluster.ConnectionString, projectId)).ActiveLeases;
+            output.WriteLine($"killed silo {Victim} (SIGKILL) at {killedAt.TotalSeconds:0.0} s of the crowd, after {ackedBefore} acknowledged submits, " +
+                $"with {heldAtKill} leases active in storage");
             await run;
             output.WriteLine($"crowd ended at {crowd.Elapsed.TotalSeconds:0.0} s ({(crowd.FinishedInTime ? "no open task left" : "DEADLINE PASSED")})");
             crowd.Print(output);
@@ -56,8 +64,25 @@ public sealed class SiloLossTests(PostgresServer postgres, ITestOutputHelper out
                 failures.Add($"the project never showed open 0 within {CrowdDeadline.TotalSeconds:0} s of the crowd's start (the crowd stops when GET project answers counts.open = 0)");
             }
 
+            // The kill hit work in flight: leases held, and calls to the victim cut off before their answer.
+            var cut = crowd.Faults
+                .Where(f => f.Key.StartsWith($"silo{Victim} ", StringComparison.Ordinal) && !f.Key.EndsWith(" refused", StringComparison.Ordinal))
+                .Sum(f => f.Value);
+            output.WriteLine($"calls to silo {Victim} cut off in flight by the kill: {cut}");
+            if (heldAtKill == 0)
+            {
+                failures.Add("no lease was active when the silo was killed: the kill hit no work in flight");
+            }
+
+            if (cut == 0)
+            {
+                failures.Add($"no call to silo {Victim} was cut off by the kill (only refused ones): the kill hit no call in flight");
+            }
+
             failures.AddRange(cluster.UnexpectedExits(Victim));
             failures.AddRange(await SurvivorsReadyAsync(cluster, [Victim]));
+            failures.AddRange(await CountsConvergeAsync(cluster, projectId));
+            failures.AddRange(await EarningsMatchStorageAsync(cluster, workers));
             failures.AddRange(await crowd.VerifyAsync(0, taskIds, Overlap, MaxAttempts, output));
             output.WriteLine($"total: {clock.Elapsed.TotalSeconds:0.0} s");
             Assert.True(failures.Count == 0, Failed(failures));
@@ -181,6 +206,51 @@ public sealed class SiloLossTests(PostgresServer postgres, ITestOutputHelper out
         {
             cluster.Report(output);
         }
+    }
+
+    /// <summary>The project view's counts equal what the tables hold, within <see cref="Convergence"/>.</summary>
+    private async Task<List<string>> CountsConvergeAsync(SiloCluster cluster, string projectId)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var stored = await StoredTruth.CountsAsync(cluster.ConnectionString, projectId);
+            var view = (await cluster.ExpectOnAnyAsync(0, HttpMethod.Get, $"/v1/projects/{projectId}", cluster.AdminKey, null, HttpStatusCode.OK))["counts"]!;
+            var shown = new StoredCounts(
+                view["open"]!.GetValue<long>(), view["completed"]!.GetValue<long>(), view["deadLettered"]!.GetValue<long>(),
+                view["activeLeases"]!.GetValue<long>(), view["submissions"]!.GetValue<long>());
+            if (shown == stored)
+            {
+                output.WriteLine($"project counts equal the tables after {clock.Elapsed.TotalSeconds:0.0} s: {shown}");
+                return [];
+            }
+
+            if (clock.Elapsed > Convergence)
+            {
+                return [$"project counts: the view shows {shown}; the tables hold {stored} ({Convergence.TotalSeconds:0} s after the crowd)"];
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>Every worker's earnings equal the rewards of its accepted submissions in storage (no bonuses here).</summary>
+    private async Task<List<string>> EarningsMatchStorageAsync(SiloCluster cluster, IReadOnlyList<CrowdWorker> workers)
+    {
+        var rewards = await StoredTruth.AcceptedRewardsAsync(cluster.ConnectionString, workers.Select(w => w.Id));
+        var problems = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(workers, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (worker, _) =>
+        {
+            var view = await cluster.ExpectOnAnyAsync(0, HttpMethod.Get, $"/v1/workers/{worker.Id}", cluster.AdminKey, null, HttpStatusCode.OK);
+            var earned = view["earnings"]!["total"]!.GetValue<decimal>();
+            var stored = rewards.GetValueOrDefault(worker.Id);
+            if (earned != stored)
+            {
+                problems.Add($"worker {worker.Id}: earnings {earned}, accepted submissions in storage reward {stored}: {view.ToJsonString()}");
+            }
+        });
+        output.WriteLine($"earnings checked for {workers.Count} workers against storage: {problems.Count} differ; total stored {rewards.Values.Sum()}");
+        return [.. problems.Take(5)];
     }
 
     private static string Failed(List<string> failures) =>

@@ -9,7 +9,7 @@ namespace Dispatch.Tests.Grains;
 /// Two silos in this process with everything <c>AddDispatch</c> adds in memory mode. Both silos share one memory
 /// task store, as they would share one database, so grains may land on either.
 /// </summary>
-public sealed class GrainClusterFixture : IAsyncLifetime
+public class GrainClusterFixture : IAsyncLifetime
 {
     private readonly MemoryTaskStore _store = new();
 
@@ -25,12 +25,18 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         {
             silo.Services.AddSingleton<ITaskStore>(_store);
             silo.AddDispatch();
+            Configure(silo);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>What a fixture of its own adds to every silo.</summary>
+    protected virtual void Configure(ISiloBuilder silo)
+    {
+    }
 }
 
 [CollectionDefinition(Name)]
