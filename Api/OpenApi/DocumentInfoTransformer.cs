@@ -17,6 +17,7 @@ internal sealed class DocumentInfoTransformer : IOpenApiDocumentTransformer
         ("Results", "Completed tasks and their submissions, in completion order."),
         ("Review", "A project's submissions by review state, and the owner's verdict on each."),
         ("Events", "A project's task and worker events as Server-Sent Events."),
+        ("Webhooks", "URLs that a project's events are posted to, signed, with retries; and each registration's delivery log."),
         ("Work", "The worker's cycle: claim a lease, heartbeat, submit or release it. The admin may act for any worker."),
         ("Money", "A worker's ledger of rewards, bonuses and payouts, with running balances; bonuses and payouts are paid once per key."),
     ];

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Dispatch.Common;
 using Dispatch.Tasks;
+using Dispatch.Webhooks;
 using Orleans.Concurrency;
 
 namespace Dispatch.Projects;
@@ -54,4 +55,23 @@ public interface IProjectGrain : IGrainWithStringKey
     /// </summary>
     [Alias("FindOldResultsCursor"), ReadOnly]
     Task<CompletionCursor?> FindOldResultsCursorAsync(long completionNumber);
+
+    /// <summary>Registers a webhook; the URL's host must not resolve to a private network unless the silo allows it.</summary>
+    [Alias("AddWebhook")]
+    Task<Result<WebhookView>> AddWebhookAsync(NewWebhook webhook);
+
+    [Alias("ListWebhooks"), ReadOnly]
+    Task<ImmutableArray<WebhookView>> ListWebhooksAsync();
+
+    /// <summary>Deletes the registration and its deliveries; nothing more is posted for it.</summary>
+    [Alias("DeleteWebhook")]
+    Task<Result<bool>> DeleteWebhookAsync(string webhookId);
+
+    /// <summary>The registration with its secret, for delivery; null once it was deleted.</summary>
+    [Alias("GetWebhookTarget"), AlwaysInterleave]
+    Task<WebhookTarget?> GetWebhookTargetAsync(string webhookId);
+
+    /// <summary>The registration's deliveries, newest first.</summary>
+    [Alias("ListWebhookDeliveries"), ReadOnly]
+    Task<Result<ImmutableArray<WebhookDeliveryView>>> ListWebhookDeliveriesAsync(string webhookId, int limit);
 }

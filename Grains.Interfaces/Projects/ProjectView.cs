@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using Dispatch.Webhooks;
+
 namespace Dispatch.Projects;
 
 /// <summary>A project's lifecycle. Stored; values never change.</summary>
@@ -57,8 +60,12 @@ public sealed record ProjectInfo(
     [property: Id(1)] string? OwnerRequesterId,
     [property: Id(2)] ProjectSettings Settings,
     [property: Id(3)] ProjectStatus Status,
-    [property: Id(4)] int QueueShards)
+    [property: Id(4)] int QueueShards,
+    [property: Id(5)] ImmutableArray<WebhookSubscription> Webhooks = default)
 {
+    /// <summary>Whether a task change must store its events for delivery (see <see cref="Webhooks"/>).</summary>
+    public bool HasWebhooks => !Webhooks.IsDefaultOrEmpty;
+
     /// <summary>Slots per task: null (unlimited) for an exam, whose every task each eligible worker takes.</summary>
     public int? Overlap => Settings.Exam is null ? Settings.Overlap : null;
 

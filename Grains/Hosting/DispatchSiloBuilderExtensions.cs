@@ -4,6 +4,7 @@ using Dispatch.Grains.Metrics;
 using Dispatch.Grains.Money;
 using Dispatch.Grains.Postgres;
 using Dispatch.Grains.Storage;
+using Dispatch.Grains.Webhooks;
 using Dispatch.Grains.Workers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,7 +22,7 @@ public static class DispatchSiloBuilderExtensions
     /// Options come from the <c>Dispatch</c> section and <c>ConnectionStrings:Dispatch</c>, then
     /// <paramref name="configure"/>; the time limits of this silo's views come from <c>Dispatch:SiloViews</c>
     /// (<see cref="SiloViewOptions"/>), and how the per-project gauges are gathered from <c>Dispatch:Metrics</c>
-    /// (<see cref="MetricsOptions"/>). Clustering stays the host's choice. Calling it twice adds nothing more.
+    /// (<see cref="MetricsOptions"/>), and how webhooks are delivered from <c>Dispatch:Webhooks</c> (<see cref="WebhookOptions"/>). Clustering stays the host's choice. Calling it twice adds nothing more.
     /// </summary>
     public static ISiloBuilder AddDispatch(this ISiloBuilder builder, Action<DispatchOptions>? configure = null)
     {
@@ -59,9 +60,23 @@ public static class DispatchSiloBuilderExtensions
             throw new OptionsValidationException(MetricsOptions.Section, typeof(MetricsOptions), problems);
         }
 
+        var webhooks = new WebhookOptions();
+        builder.Configuration.GetSection(WebhookOptions.Section).Bind(webhooks);
+        problems = webhooks.Problems();
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(WebhookOptions.Section, typeof(WebhookOptions), problems);
+        }
+
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(Options.Create(views));
         builder.Services.AddSingleton(Options.Create(metrics));
+        builder.Services.AddSingleton(Options.Create(webhooks));
+        builder.Services.TryAddSingleton<WebhookAddresses>();
+        builder.Services.AddHttpClient(WebhookDispatcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<WebhookAddresses>().CreateHandler());
+        builder.Services.TryAddSingleton<WebhookDispatcher>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<WebhookDispatcher>());
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<ProjectGauges>();
         builder.Services.TryAddSingleton<DispatchMetrics>();
@@ -90,6 +105,7 @@ public static class DispatchSiloBuilderExtensions
             builder.Services.TryAddSingleton(_ => new PostgresTaskWriter(PostgresConnectionStrings.ForTaskWriter(options.ConnectionString!, PostgresTaskWriter.Writers)));
             builder.Services.TryAddSingleton<ITaskStore, PostgresTaskStore>();
             builder.Services.TryAddSingleton<ILedgerStore, PostgresLedgerStore>();
+            builder.Services.TryAddSingleton<IWebhookOutbox, PostgresWebhookOutbox>();
             builder.AddAdoNetGrainStorage(StorageNames.Grains, o =>
             {
                 o.Invariant = PostgresInvariant;
@@ -105,6 +121,7 @@ public static class DispatchSiloBuilderExtensions
         {
             builder.Services.TryAddSingleton<ITaskStore, MemoryTaskStore>();
             builder.Services.TryAddSingleton<ILedgerStore>(sp => new MemoryLedgerStore((MemoryTaskStore)sp.GetRequiredService<ITaskStore>()));
+            builder.Services.TryAddSingleton<IWebhookOutbox>(sp => ((MemoryTaskStore)sp.GetRequiredService<ITaskStore>()).Outbox);
             builder.AddMemoryGrainStorage(StorageNames.Grains);
             builder.UseInMemoryReminderService();
         }

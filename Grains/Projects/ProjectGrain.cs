@@ -3,6 +3,7 @@ using Dispatch.Common;
 using Dispatch.Events;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Storage;
+using Dispatch.Grains.Webhooks;
 using Dispatch.Grains.Workers;
 using Dispatch.Projects;
 using Dispatch.Requesters;
@@ -19,6 +20,8 @@ public sealed partial class ProjectGrain(
     ProjectDirectory directory,
     RoutingTable routing,
     EventPublisher events,
+    IWebhookOutbox webhookOutbox,
+    WebhookAddresses webhookAddresses,
     DispatchMetrics metrics,
     IOptions<DispatchOptions> options,
     TimeProvider time,
@@ -198,7 +201,9 @@ public sealed partial class ProjectGrain(
             CrowdReview: settings.Review is { Mode: ReviewMode.Crowd },
             ReviewRequirements: settings.Review is { Mode: ReviewMode.Crowd } review ? Requirements.ForReview(review, settings) : []);
 
-    private ProjectInfo Info() => new(ProjectId, state.State.OwnerRequesterId, state.State.Settings!, state.State.Status, state.State.QueueShards);
+    private ProjectInfo Info() => new(
+        ProjectId, state.State.OwnerRequesterId, state.State.Settings!, state.State.Status, state.State.QueueShards,
+        [.. state.State.Webhooks.Select(w => w.Subscription())]);
 
     private ITaskQueueGrain QueueShard(int shard) => GrainFactory.GetReference<ITaskQueueGrain>(Keys.QueueShard(ProjectId, shard));
 

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using Dispatch.Grains.Webhooks;
 using Dispatch.Projects;
 
 namespace Dispatch.Grains.Projects;
@@ -13,4 +15,5 @@ public sealed class ProjectState
     [Id(4)] public DateTimeOffset CreatedAt { get; set; }
     /// <summary>Fixed at creation: a task's shard is derived from it, so it may never change.</summary>
     [Id(5)] public int QueueShards { get; set; }
+    [Id(6)] public ImmutableArray<StoredWebhook> Webhooks { get; set; } = [];
 }

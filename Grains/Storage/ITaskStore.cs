@@ -1,4 +1,5 @@
 using Dispatch.Common;
+using Dispatch.Grains.Webhooks;
 using Dispatch.Tasks;
 using Dispatch.Work;
 
@@ -24,7 +25,8 @@ public interface ITaskStore
     /// Writes one transition atomically if the task is still at <paramref name="expectedVersion"/>, and returns the
     /// new version. Throws <see cref="TaskVersionConflictException"/> otherwise.
     /// </summary>
-    Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, CancellationToken cancellationToken = default);
+    /// <param name="outbox">Webhook deliveries of the change's events, stored atomically with it (none when null).</param>
+    Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, IReadOnlyList<WebhookOutboxEntry>? outbox = null, CancellationToken cancellationToken = default);
 
     /// <summary>True when every read is a round trip to a server, so that reading tasks a page at a time pays off.</summary>
     bool ReadsCostARoundTrip { get; }

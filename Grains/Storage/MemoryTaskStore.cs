@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Dispatch.Common;
 using Dispatch.Grains.Money;
 using Dispatch.Grains.Tasks;
+using Dispatch.Grains.Webhooks;
 using Dispatch.Money;
 using Dispatch.Projects;
 using Dispatch.Tasks;
@@ -21,6 +22,9 @@ public sealed class MemoryTaskStore : ITaskStore
     private readonly ConcurrentDictionary<string, LeaseLocation> _leases = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, WorkerLedger> _workers = new(StringComparer.Ordinal);
     private long _lastSequence;
+
+    /// <summary>The webhook deliveries of stored changes, added under the same lock as the change itself.</summary>
+    public MemoryWebhookOutbox Outbox { get; } = new();
 
     public Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -74,7 +78,7 @@ public sealed class MemoryTaskStore : ITaskStore
         }
     }
 
-    public Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, IReadOnlyList<WebhookOutboxEntry>? outbox = null, CancellationToken cancellationToken = default)
     {
         if (!_projects.TryGetValue(projectId, out var project))
         {
@@ -135,6 +139,11 @@ public sealed class MemoryTaskStore : ITaskStore
             }
 
             stored.Activity = new TaskActivity(expectedVersion + 1, change.State, change.FailedAttempts, leases, submissions, completedAt);
+            if (outbox is { Count: > 0 })
+            {
+                Outbox.Add(outbox);
+            }
+
             return Task.FromResult(expectedVersion + 1);
         }
     }

@@ -152,7 +152,14 @@ internal static class PostgresTaskSql
 
     // Every part of a change joins the versioned UPDATE's rows, so a change whose version no longer matches writes
     // nothing at all and gets no row back; the others of the batch go on.
-    public const string SaveMany = """
+    public const string SaveMany = SaveChanges + "\n" + SelectVersions;
+
+    /// <summary><see cref="SaveMany"/> that also stores webhook deliveries of the changes it writes.</summary>
+    public const string SaveManyWithOutbox = SaveChanges + "\n" + Webhooks.PostgresWebhookSql.InsertWithTaskChange + "\n" + SelectVersions;
+
+    private const string SelectVersions = "SELECT idx, version FROM task";
+
+    private const string SaveChanges = """
         WITH c AS (
             SELECT * FROM unnest(@projects::text[], @tasks::text[], @expected::bigint[], @states::smallint[], @failed::integer[], @completes::boolean[])
                 WITH ORDINALITY AS c(project_id, task_id, expected, state, failed, completes, idx)
@@ -201,7 +208,6 @@ internal static class PostgresTaskSql
             JOIN task ON task.idx = v.idx
             WHERE d.project_id = task.project_id AND d.task_id = task.task_id AND d.worker_id = v.worker_id
         )
-        SELECT idx, version FROM task
         """;
 
     // A seed is only a task that no lease ever touched: its whole record is the row itself. Each id is one probe of

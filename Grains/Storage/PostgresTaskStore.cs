@@ -1,3 +1,4 @@
+using Dispatch.Grains.Webhooks;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Dispatch.Common;
@@ -26,8 +27,8 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         return page.Count == 0 ? null : page[0];
     }
 
-    public async Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        await writes.WriteAsync(new TaskWrite(projectId, taskId, expectedVersion, change)) ?? throw new TaskVersionConflictException(projectId, taskId);
+    public async Task<long> SaveAsync(string projectId, string taskId, long expectedVersion, TaskChange change, DateTimeOffset now, IReadOnlyList<WebhookOutboxEntry>? outbox = null, CancellationToken cancellationToken = default) =>
+        await writes.WriteAsync(new TaskWrite(projectId, taskId, expectedVersion, change, outbox)) ?? throw new TaskVersionConflictException(projectId, taskId);
 
     public bool ReadsCostARoundTrip => true;
 

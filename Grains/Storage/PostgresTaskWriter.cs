@@ -1,10 +1,12 @@
+using Dispatch.Grains.Webhooks;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Dispatch.Grains.Storage;
 
 /// <summary>One task transition to store: applied only if the task is still at <see cref="ExpectedVersion"/>.</summary>
-public sealed record TaskWrite(string ProjectId, string TaskId, long ExpectedVersion, TaskChange Change);
+/// <param name="Outbox">Webhook deliveries of the transition's events, stored with it; null or empty for none.</param>
+public sealed record TaskWrite(string ProjectId, string TaskId, long ExpectedVersion, TaskChange Change, IReadOnlyList<WebhookOutboxEntry>? Outbox = null);
 
 /// <summary>
 /// Writes task transitions of many task grains by group commit, each batch as one set-based statement: the tasks'
@@ -49,8 +51,14 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
 
     private static async Task<long?[]> WriteBatchAsync(NpgsqlConnection connection, IReadOnlyList<TaskWrite> writes, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(PostgresTaskSql.SaveMany, connection);
+        // Only a batch with webhook deliveries pays for their part of the statement.
+        var withOutbox = writes.Any(w => w.Outbox is { Count: > 0 });
+        await using var command = new NpgsqlCommand(withOutbox ? PostgresTaskSql.SaveManyWithOutbox : PostgresTaskSql.SaveMany, connection);
         Bind(command.Parameters, writes);
+        if (withOutbox)
+        {
+            BindOutbox(command.Parameters, writes);
+        }
 
         // A single statement is its own transaction: when the reader is done, the batch has committed.
         var versions = new long?[writes.Count];
@@ -109,6 +117,17 @@ public sealed class PostgresTaskWriter : IAsyncDisposable
         p.Add(new NpgsqlParameter("dec_reviewers", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = columns.DecidedReviewers.ToArray() });
         p.Add(new NpgsqlParameter("dec_comments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = columns.DecidedComments.ToArray() });
         p.Add(new NpgsqlParameter("dec_review_rewards", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = columns.DecidedReviewRewards.ToArray() });
+    }
+
+    private static void BindOutbox(NpgsqlParameterCollection p, IReadOnlyList<TaskWrite> writes)
+    {
+        var entries = writes.SelectMany((w, i) => (w.Outbox ?? []).Select(e => (Index: i + 1L, Entry: e))).ToList();
+        p.AddWithValue("out_idx", entries.Select(e => e.Index).ToArray());
+        p.AddWithValue("out_webhooks", entries.Select(e => e.Entry.WebhookId).ToArray());
+        p.AddWithValue("out_events", entries.Select(e => e.Entry.EventId).ToArray());
+        p.AddWithValue("out_types", entries.Select(e => e.Entry.Type).ToArray());
+        p.AddWithValue("out_bodies", entries.Select(e => e.Entry.BodyJson).ToArray());
+        p.Add(Times("out_at", [.. entries.Select(e => e.Entry.CreatedAt.UtcDateTime)]));
     }
 
     private static NpgsqlParameter Times(string name, List<DateTime> values) =>

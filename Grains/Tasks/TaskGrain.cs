@@ -3,6 +3,7 @@ using Dispatch.Common;
 using Dispatch.Events;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Storage;
+using Dispatch.Grains.Webhooks;
 using Dispatch.Projects;
 using Dispatch.Tasks;
 using Dispatch.Work;
@@ -359,9 +360,13 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     {
         var before = _task!;
         var now = time.GetUtcNow();
+
+        // A project with webhooks stores their deliveries with the change: an event is never lost between the two.
+        var project = await projects.GetAsync(_projectId);
+        var outbox = project is { HasWebhooks: true } ? WebhookEvents.EntriesOf(project, TaskEvents.Of(_projectId, before, change, now)) : null;
         try
         {
-            var version = await taskStore.SaveAsync(_projectId, _taskId, before.Version, change, now);
+            var version = await taskStore.SaveAsync(_projectId, _taskId, before.Version, change, now, outbox);
             _task = TaskLifecycle.Apply(before, change, version);
             _fromSeed = false;
         }
