@@ -11,7 +11,12 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Dispatch.Api.Projects;
 
-public sealed record ResultResponse(string TaskId, System.Text.Json.JsonElement Payload, IReadOnlyList<SubmissionResponse> Submissions, DateTime CompletedAt);
+public sealed record ResultResponse(
+    string TaskId,
+    System.Text.Json.JsonElement Payload,
+    IReadOnlyList<SubmissionResponse> Submissions,
+    DateTime CompletedAt,
+    [property: System.ComponentModel.Description("The task's one answer; null in a project without aggregation.")] AggregateResponse? Aggregate);
 
 public sealed record ResultListResponse(IReadOnlyList<ResultResponse> Items, string? Next);
 
@@ -59,7 +64,7 @@ public static class ResultsApi
         var page = await grains.GetReference<IProjectGrain>(projectId).ListResultsAsync(cursor, pageSize);
         var next = page.Length == pageSize ? page[^1].Cursor.ToString(CultureInfo.InvariantCulture) : null;
         return TypedResults.Ok(new ResultListResponse(
-            [.. page.Select(t => new ResultResponse(t.TaskId, Json.Parse(t.PayloadJson), [.. t.Submissions.Select(SubmissionResponse.From)], t.CompletedAt.UtcDateTime))],
+            [.. page.Select(t => new ResultResponse(t.TaskId, Json.Parse(t.PayloadJson), [.. t.Submissions.Select(SubmissionResponse.From)], t.CompletedAt.UtcDateTime, AggregateResponse.From(t.Aggregate)))],
             next));
     }
 }

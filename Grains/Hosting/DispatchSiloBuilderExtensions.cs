@@ -1,4 +1,5 @@
 using Dispatch.Events;
+using Dispatch.Grains.Aggregation;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Metrics;
 using Dispatch.Grains.Money;
@@ -71,6 +72,7 @@ public static class DispatchSiloBuilderExtensions
         builder.Services.TryAddSingleton<ShardHeads>();
         builder.Services.TryAddSingleton<WorkAvailability>();
         builder.Services.TryAddSingleton<ClaimRouter>();
+        builder.Services.TryAddSingleton<TaskAggregates>();
         builder.Services.TryAddSingleton<EventInterest>();
         builder.Services.TryAddSingleton<IEventInterest>(sp => sp.GetRequiredService<EventInterest>());
         builder.Services.TryAddSingleton<WorkSignals>();
@@ -90,6 +92,7 @@ public static class DispatchSiloBuilderExtensions
             builder.Services.TryAddSingleton(_ => new PostgresTaskWriter(PostgresConnectionStrings.ForTaskWriter(options.ConnectionString!, PostgresTaskWriter.Writers)));
             builder.Services.TryAddSingleton<ITaskStore, PostgresTaskStore>();
             builder.Services.TryAddSingleton<ILedgerStore, PostgresLedgerStore>();
+            builder.Services.TryAddSingleton<ITaskEstimateStore, PostgresTaskEstimateStore>();
             builder.AddAdoNetGrainStorage(StorageNames.Grains, o =>
             {
                 o.Invariant = PostgresInvariant;
@@ -105,6 +108,7 @@ public static class DispatchSiloBuilderExtensions
         {
             builder.Services.TryAddSingleton<ITaskStore, MemoryTaskStore>();
             builder.Services.TryAddSingleton<ILedgerStore>(sp => new MemoryLedgerStore((MemoryTaskStore)sp.GetRequiredService<ITaskStore>()));
+            builder.Services.TryAddSingleton<ITaskEstimateStore, MemoryTaskEstimateStore>();
             builder.AddMemoryGrainStorage(StorageNames.Grains);
             builder.UseInMemoryReminderService();
         }

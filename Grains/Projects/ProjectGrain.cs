@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Dispatch.Common;
 using Dispatch.Events;
+using Dispatch.Grains.Aggregation;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Storage;
 using Dispatch.Grains.Workers;
@@ -19,12 +20,15 @@ public sealed partial class ProjectGrain(
     ProjectDirectory directory,
     RoutingTable routing,
     EventPublisher events,
+    TaskAggregates aggregates,
     DispatchMetrics metrics,
     IOptions<DispatchOptions> options,
     TimeProvider time,
     ILogger<ProjectGrain> logger) : Grain, IProjectGrain
 {
     private string ProjectId => this.GetPrimaryKeyString();
+
+    private AggregationRule? Aggregation => state.State.Settings?.Aggregation;
 
     public async Task<Result<ProjectView>> CreateAsync(string? ownerRequesterId, ProjectSettings settings)
     {
@@ -173,15 +177,14 @@ public sealed partial class ProjectGrain(
     }
 
     public async Task<ImmutableArray<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit) =>
-        [.. (await taskStore.ListAsync(ProjectId, state, afterTaskId, limit)).Select(t => t.ToView())];
+        await aggregates.ViewsAsync(ProjectId, Aggregation, await taskStore.ListAsync(ProjectId, state, afterTaskId, limit));
 
     public async Task<ImmutableArray<ProjectSubmission>> ListSubmissionsAsync(SubmissionState state, SubmissionCursor? after, int limit) =>
         [.. (await taskStore.ListSubmissionsAsync(ProjectId, state, after, limit))
             .Select(s => new ProjectSubmission(s.TaskId, s.Submission.ToView(), new SubmissionCursor(s.Submission.SubmittedAt, s.TaskId, s.Submission.WorkerId)))];
 
     public async Task<ImmutableArray<CompletedTask>> ListResultsAsync(long afterCursor, int limit) =>
-        [.. (await taskStore.ListCompletedAsync(ProjectId, afterCursor, limit))
-            .Select(t => new CompletedTask(t.TaskId, t.PayloadJson, [.. t.Submissions.Select(s => s.ToView())], t.CompletedAt, t.CompletionSequence))];
+        await aggregates.ResultsAsync(ProjectId, Aggregation, await taskStore.ListCompletedAsync(ProjectId, afterCursor, limit));
 
     private async Task<ProjectCounts> CountAsync()
     {
