@@ -46,6 +46,7 @@ public static class DispatchApi
         v1.MapTasksApi(auth);
         v1.MapResultsApi(auth);
         v1.MapWebhooksApi(auth);
+        v1.MapAggregationApi(auth);
         v1.MapSubmissionsApi(auth);
         v1.MapEventsApi(auth, new EventStreamSlots(options.RateLimits.EventStreamsPerCaller));
         v1.MapWorkApi(auth, new WorkWaiters(app.ServiceProvider.GetRequiredService<IWorkSignals>(), time, app.ServiceProvider.GetService<IMeterFactory>()));

@@ -53,6 +53,17 @@ public sealed partial class DispatchClient
     public Task<Page<CompletedTask>> ListResultsAsync(string projectId, string? after = null, int? limit = null, CancellationToken cancellationToken = default) =>
         GetAsync($"v1/projects/{Escape(projectId)}/results{Query(("after", after), ("limit", Number(limit)))}", Json.PageCompletedTask, cancellationToken);
 
+    /// <summary>
+    /// <c>POST /v1/projects/{projectId}/aggregation/run</c>: starts a Dawid-Skene run, or answers the one under way, so
+    /// a retry is harmless.
+    /// </summary>
+    public async Task<AggregationRun> RunAggregationAsync(string projectId, CancellationToken cancellationToken = default) =>
+        (await SendAsync(HttpMethod.Post, $"v1/projects/{Escape(projectId)}/aggregation/run", null, Replay.Safe, Json.AggregationRun, cancellationToken))!;
+
+    /// <summary><c>GET /v1/projects/{projectId}/aggregation</c>: the state of the project's Dawid-Skene runs.</summary>
+    public Task<AggregationRun> GetAggregationAsync(string projectId, CancellationToken cancellationToken = default) =>
+        GetAsync($"v1/projects/{Escape(projectId)}/aggregation", Json.AggregationRun, cancellationToken);
+
     /// <summary><c>GET /v1/projects/{projectId}/submissions</c>: one page of submissions in <paramref name="state"/>, oldest first.</summary>
     /// <param name="state">Default: pending.</param>
     /// <param name="limit">1..1000. Default: 100.</param>

@@ -15,6 +15,7 @@ internal sealed class DocumentInfoTransformer : IOpenApiDocumentTransformer
         ("Projects", "Projects hold tasks and the rules for serving them. A requester sees only its own."),
         ("Tasks", "Import, read, list and retry the tasks of a project."),
         ("Results", "Completed tasks and their submissions, in completion order."),
+        ("Aggregation", "One answer per completed task: majority at completion, or Dawid-Skene runs on request."),
         ("Review", "A project's submissions by review state, and the owner's verdict on each."),
         ("Events", "A project's task and worker events as Server-Sent Events."),
         ("Webhooks", "URLs that a project's events are posted to, signed, with retries; and each registration's delivery log."),

@@ -159,7 +159,8 @@ public sealed record TaskResponse(
     int Priority,
     int FailedAttempts,
     IReadOnlyList<TaskLeaseResponse> Leases,
-    IReadOnlyList<SubmissionResponse> Submissions)
+    IReadOnlyList<SubmissionResponse> Submissions,
+    [property: Description("The task's one answer; null before completion and in a project without aggregation.")] AggregateResponse? Aggregate)
 {
     public static TaskResponse From(TaskView view) => new(
         view.Id,
@@ -168,5 +169,15 @@ public sealed record TaskResponse(
         view.Priority,
         view.FailedAttempts,
         [.. view.Leases.Select(l => new TaskLeaseResponse(l.LeaseId, l.WorkerId, ApiNames.Of(l.State), l.LeasedAt.UtcDateTime, l.ExpiresAt.UtcDateTime))],
-        [.. view.Submissions.Select(SubmissionResponse.From)]);
+        [.. view.Submissions.Select(SubmissionResponse.From)],
+        AggregateResponse.From(view.Aggregate));
+}
+
+/// <param name="Value">The chosen answer: a result, or result[field], as JSON.</param>
+/// <param name="Confidence">majority: the answer's share of the accepted submissions. dawidSkene: its posterior probability.</param>
+/// <param name="Method">majority or dawidSkene: how this value was chosen.</param>
+public sealed record AggregateResponse(JsonElement Value, double Confidence, string Method)
+{
+    public static AggregateResponse? From(AggregateView? aggregate) =>
+        aggregate is null ? null : new(Json.Parse(aggregate.ValueJson), aggregate.Confidence, ApiNames.Of(aggregate.Method));
 }

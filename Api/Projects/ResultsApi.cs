@@ -12,7 +12,12 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Dispatch.Api.Projects;
 
-public sealed record ResultResponse(string TaskId, System.Text.Json.JsonElement Payload, IReadOnlyList<SubmissionResponse> Submissions, DateTime CompletedAt);
+public sealed record ResultResponse(
+    string TaskId,
+    System.Text.Json.JsonElement Payload,
+    IReadOnlyList<SubmissionResponse> Submissions,
+    DateTime CompletedAt,
+    [property: System.ComponentModel.Description("The task's one answer; null in a project without aggregation.")] AggregateResponse? Aggregate);
 
 public sealed record ResultListResponse(IReadOnlyList<ResultResponse> Items, string? Next);
 
@@ -66,7 +71,7 @@ public static class ResultsApi
         var page = await project.ListResultsAsync(cursor, limit ?? Paging.DefaultLimit);
         var next = page.More ? ResultCursors.Format(page.Items[^1].Cursor) : null;
         return TypedResults.Ok(new ResultListResponse(
-            [.. page.Items.Select(t => new ResultResponse(t.TaskId, Json.Parse(t.PayloadJson), [.. t.Submissions.Select(SubmissionResponse.From)], t.CompletedAt.UtcDateTime))],
+            [.. page.Items.Select(t => new ResultResponse(t.TaskId, Json.Parse(t.PayloadJson), [.. t.Submissions.Select(SubmissionResponse.From)], t.CompletedAt.UtcDateTime, AggregateResponse.From(t.Aggregate)))],
             next));
     }
 }

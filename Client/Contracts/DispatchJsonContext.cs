@@ -21,6 +21,7 @@ namespace Dispatch.Client;
 [JsonSerializable(typeof(TaskView))]
 [JsonSerializable(typeof(Page<TaskView>))]
 [JsonSerializable(typeof(Page<CompletedTask>))]
+[JsonSerializable(typeof(AggregationRun))]
 [JsonSerializable(typeof(Page<ReviewedSubmission>))]
 [JsonSerializable(typeof(ReviewedSubmission))]
 [JsonSerializable(typeof(VerdictBody))]

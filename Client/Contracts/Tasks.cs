@@ -47,10 +47,11 @@ public sealed record TaskView(
     int Priority,
     int FailedAttempts,
     IReadOnlyList<TaskLease> Leases,
-    IReadOnlyList<Submission> Submissions);
+    IReadOnlyList<Submission> Submissions,
+    Aggregate? Aggregate = null);
 
-/// <summary>A completed task as the results export lists it.</summary>
-public sealed record CompletedTask(string TaskId, JsonElement Payload, IReadOnlyList<Submission> Submissions, DateTimeOffset CompletedAt);
+/// <summary>A completed task as the results export lists it; <see cref="Aggregate"/> is null in a project without aggregation.</summary>
+public sealed record CompletedTask(string TaskId, JsonElement Payload, IReadOnlyList<Submission> Submissions, DateTimeOffset CompletedAt, Aggregate? Aggregate = null);
 
 /// <summary>One page of a list; <see cref="Next"/> is the cursor of the next page, null at the end.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? Next);

@@ -105,7 +105,8 @@ public sealed record TaskView(
     [property: Id(3)] int Priority,
     [property: Id(4)] int FailedAttempts,
     [property: Id(5)] ImmutableArray<LeaseView> Leases,
-    [property: Id(6)] ImmutableArray<SubmissionView> Submissions);
+    [property: Id(6)] ImmutableArray<SubmissionView> Submissions,
+    [property: Id(7)] AggregateView? Aggregate = null);
 
 /// <summary>A completed task for the results export; <see cref="Cursor"/> continues the export after it.</summary>
 [GenerateSerializer, Immutable, Alias("Dispatch.CompletedTask")]
@@ -113,7 +114,8 @@ public sealed record CompletedTask(
     [property: Id(0)] string TaskId,
     [property: Id(1)] string PayloadJson,
     [property: Id(2)] ImmutableArray<SubmissionView> Submissions,
-    [property: Id(3)] DateTimeOffset CompletedAt)
+    [property: Id(3)] DateTimeOffset CompletedAt,
+    [property: Id(5)] AggregateView? Aggregate = null)
 {
     // Id 4 was a completion number shared by every project; it is not reused.
     public CompletionCursor Cursor => new(CompletedAt, TaskId);

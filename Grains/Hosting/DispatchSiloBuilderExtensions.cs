@@ -1,4 +1,5 @@
 using Dispatch.Events;
+using Dispatch.Grains.Aggregation;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Metrics;
 using Dispatch.Grains.Money;
@@ -86,6 +87,7 @@ public static class DispatchSiloBuilderExtensions
         builder.Services.TryAddSingleton<ShardHeads>();
         builder.Services.TryAddSingleton<WorkAvailability>();
         builder.Services.TryAddSingleton<ClaimRouter>();
+        builder.Services.TryAddSingleton<TaskAggregates>();
         builder.Services.TryAddSingleton<EventInterest>();
         builder.Services.TryAddSingleton<IEventInterest>(sp => sp.GetRequiredService<EventInterest>());
         builder.Services.TryAddSingleton<WorkSignals>();
@@ -106,6 +108,7 @@ public static class DispatchSiloBuilderExtensions
             builder.Services.TryAddSingleton<ITaskStore, PostgresTaskStore>();
             builder.Services.TryAddSingleton<ILedgerStore, PostgresLedgerStore>();
             builder.Services.TryAddSingleton<IWebhookOutbox, PostgresWebhookOutbox>();
+            builder.Services.TryAddSingleton<ITaskEstimateStore, PostgresTaskEstimateStore>();
             builder.AddAdoNetGrainStorage(StorageNames.Grains, o =>
             {
                 o.Invariant = PostgresInvariant;
@@ -122,6 +125,7 @@ public static class DispatchSiloBuilderExtensions
             builder.Services.TryAddSingleton<ITaskStore, MemoryTaskStore>();
             builder.Services.TryAddSingleton<ILedgerStore>(sp => new MemoryLedgerStore((MemoryTaskStore)sp.GetRequiredService<ITaskStore>()));
             builder.Services.TryAddSingleton<IWebhookOutbox>(sp => ((MemoryTaskStore)sp.GetRequiredService<ITaskStore>()).Outbox);
+            builder.Services.TryAddSingleton<ITaskEstimateStore, MemoryTaskEstimateStore>();
             builder.AddMemoryGrainStorage(StorageNames.Grains);
             builder.UseInMemoryReminderService();
         }

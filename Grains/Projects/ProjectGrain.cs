@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Dispatch.Common;
 using Dispatch.Events;
+using Dispatch.Grains.Aggregation;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Storage;
 using Dispatch.Grains.Webhooks;
@@ -22,12 +23,15 @@ public sealed partial class ProjectGrain(
     EventPublisher events,
     IWebhookOutbox webhookOutbox,
     WebhookAddresses webhookAddresses,
+    TaskAggregates aggregates,
     DispatchMetrics metrics,
     IOptions<DispatchOptions> options,
     TimeProvider time,
     ILogger<ProjectGrain> logger) : Grain, IProjectGrain
 {
     private string ProjectId => this.GetPrimaryKeyString();
+
+    private AggregationRule? Aggregation => state.State.Settings?.Aggregation;
 
     public async Task<Result<ProjectView>> CreateAsync(string? ownerRequesterId, ProjectSettings settings)
     {
@@ -175,16 +179,21 @@ public sealed partial class ProjectGrain(
         return Result<ImportSummary>.Ok(new ImportSummary(created, tasks.Length - created, ids.ToImmutable()));
     }
 
-    public async Task<ListPage<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit) =>
-        (await taskStore.ListAsync(ProjectId, state, afterTaskId, limit, options.Value.MaxPageBytes)).Select(t => t.ToView());
+    public async Task<ListPage<TaskView>> ListTasksAsync(TaskState? state, string? afterTaskId, int limit)
+    {
+        var page = await taskStore.ListAsync(ProjectId, state, afterTaskId, limit, options.Value.MaxPageBytes);
+        return new(await aggregates.ViewsAsync(ProjectId, Aggregation, page.Items), page.More);
+    }
 
     public async Task<ListPage<ProjectSubmission>> ListSubmissionsAsync(SubmissionState state, SubmissionCursor? after, int limit) =>
         (await taskStore.ListSubmissionsAsync(ProjectId, state, after, limit, options.Value.MaxPageBytes))
             .Select(s => new ProjectSubmission(s.TaskId, s.Submission.ToView(), new SubmissionCursor(s.Submission.SubmittedAt, s.TaskId, s.Submission.WorkerId)));
 
-    public async Task<ListPage<CompletedTask>> ListResultsAsync(CompletionCursor? after, int limit) =>
-        (await taskStore.ListCompletedAsync(ProjectId, after, limit, options.Value.MaxPageBytes))
-            .Select(t => new CompletedTask(t.TaskId, t.PayloadJson, [.. t.Submissions.Select(s => s.ToView())], t.CompletedAt));
+    public async Task<ListPage<CompletedTask>> ListResultsAsync(CompletionCursor? after, int limit)
+    {
+        var page = await taskStore.ListCompletedAsync(ProjectId, after, limit, options.Value.MaxPageBytes);
+        return new(await aggregates.ResultsAsync(ProjectId, Aggregation, page.Items), page.More);
+    }
 
     public Task<CompletionCursor?> FindOldResultsCursorAsync(long completionNumber) => taskStore.FindCompletionAsync(ProjectId, completionNumber);
 

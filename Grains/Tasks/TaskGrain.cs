@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Dispatch.Common;
+using Dispatch.Grains.Aggregation;
 using Dispatch.Events;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Storage;
@@ -19,7 +20,7 @@ namespace Dispatch.Grains.Tasks;
 /// again on every activation, so it survives deactivation and restarts.
 /// </summary>
 [CollectionAgeLimit(Minutes = 2)]
-public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory projects, EventPublisher events, DispatchMetrics metrics, TimeProvider time, ILogger<TaskGrain> logger) : Grain, ITaskGrain
+public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory projects, TaskAggregates aggregates, EventPublisher events, DispatchMetrics metrics, TimeProvider time, ILogger<TaskGrain> logger) : Grain, ITaskGrain
 {
     private string _projectId = "";
     private string _taskId = "";
@@ -52,7 +53,12 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     public async Task<TaskView?> GetAsync()
     {
         await EnsureLoadedAsync();
-        return _task?.ToView();
+        if (_task is not { State: TaskState.Completed } completed)
+        {
+            return _task?.ToView();
+        }
+
+        return await aggregates.ViewAsync(_projectId, (await projects.GetAsync(_projectId))?.Settings.Aggregation, completed);
     }
 
     public async Task<LeaseAttempt> LeaseAsync(string workerId, TaskSeed? seed)

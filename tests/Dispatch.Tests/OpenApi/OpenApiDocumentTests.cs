@@ -47,6 +47,8 @@ public sealed class OpenApiDocumentTests(MemoryApiHost host) : IClassFixture<Mem
         new("get", "/v1/projects/{projectId}/tasks/{taskId}", "GetTask", Body.None, "200", "400 404", Admin, Requester),
         new("post", "/v1/projects/{projectId}/tasks/{taskId}/retry", "RetryTask", Body.None, "200", "400 404 409", Admin, Requester),
         new("get", "/v1/projects/{projectId}/results", "ListResults", Body.None, "200", "400 404", Admin, Requester),
+        new("post", "/v1/projects/{projectId}/aggregation/run", "RunAggregation", Body.None, "202", "400 404 409", Admin, Requester),
+        new("get", "/v1/projects/{projectId}/aggregation", "GetAggregation", Body.None, "200", "400 404", Admin, Requester),
         new("get", "/v1/projects/{projectId}/submissions", "ListSubmissions", Body.None, "200", "400 404", Admin, Requester),
         new("post", "/v1/projects/{projectId}/tasks/{taskId}/submissions/{workerId}/review", "ReviewSubmission", Body.Required, "200", "400 404 409 413", Admin, Requester),
         new("post", "/v1/projects/{projectId}/webhooks", "CreateWebhook", Body.Required, "201", "400 404 413", Admin, Requester),
