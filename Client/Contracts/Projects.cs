@@ -53,7 +53,22 @@ public sealed record NewProject(string Id)
 
     /// <summary>Submissions wait for a verdict. Default: none (accepted when stored).</summary>
     public ReviewRule? Review { get; init; }
+
+    /// <summary>One answer per completed task. Default: none.</summary>
+    public AggregationRule? Aggregation { get; init; }
+
+    /// <summary>Ask more workers until they agree (needs <see cref="Aggregation"/>). Default: none.</summary>
+    public DynamicOverlapRule? DynamicOverlap { get; init; }
 }
+
+/// <summary>How answers combine into one per task.</summary>
+/// <param name="Method"><c>majority</c> or <c>dawidSkene</c>.</param>
+/// <param name="Field">Compare <c>result[Field]</c> rather than the whole result.</param>
+public sealed record AggregationRule(string Method, string? Field = null);
+
+/// <param name="Max">At most this many accepted answers per task (overlap..100).</param>
+/// <param name="Agreement">The leading answer's share (0..1) at which a task at overlap completes.</param>
+public sealed record DynamicOverlapRule(int Max, double Agreement);
 
 /// <summary>The settings a <c>PATCH</c> may change; null ones stay as they are. Closed is final.</summary>
 public sealed record ProjectChanges

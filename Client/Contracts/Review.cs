@@ -16,9 +16,12 @@ public enum ReviewVerdict
     [JsonStringEnumMemberName("reject")] Reject,
 }
 
-/// <summary>A project's review setting. Only <c>requester</c> mode is served.</summary>
+/// <summary>A project's review setting.</summary>
+/// <param name="Mode"><c>requester</c> (the owner gives each verdict) or <c>crowd</c> (workers review through the claim call).</param>
 /// <param name="AutoAcceptSeconds">A submission pending this long is accepted, 1..2592000. Default: 259200.</param>
-public sealed record ReviewRule(string Mode, int? AutoAcceptSeconds = null);
+/// <param name="Requirements">Crowd mode: who may review. Default: the project's own requirements.</param>
+/// <param name="Reward">Crowd mode: paid per review, at most 4 decimal places. Default: 0.</param>
+public sealed record ReviewRule(string Mode, int? AutoAcceptSeconds = null, IReadOnlyList<Requirement>? Requirements = null, decimal? Reward = null);
 
 /// <param name="By">requester, crowd, auto or admin.</param>
 public sealed record Review(ReviewVerdict Verdict, string By, string? ReviewerId, string? Comment, DateTimeOffset At);

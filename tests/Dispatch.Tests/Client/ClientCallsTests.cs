@@ -186,6 +186,37 @@ public abstract class ClientCallsTests : ClientTestBase
         Assert.Equal("late", lease?.TaskId);
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(15));
     }
+
+    [Fact]
+    public async Task CrowdReviewWithDynamicOverlap_IsSetUpThroughTheClient_AndAReviewLeaseCarriesTheResultUnderReview()
+    {
+        await using var kit = await KitAsync();
+        var admin = kit.Admin;
+        var requester = await admin.CreateRequesterAsync(new NewRequester(ClientKit.NewId("acme"), "Acme AI"));
+        var acme = admin.As(requester.ApiKey);
+        var project = await acme.CreateProjectAsync(new NewProject(ClientKit.NewId("crowd"))
+        {
+            Review = new ReviewRule("crowd", Reward: 0.1m),
+            Aggregation = new AggregationRule("majority", "label"),
+            DynamicOverlap = new DynamicOverlapRule(Max: 3, Agreement: 0.9),
+        });
+        await acme.ImportTasksAsync(project.Id, [new NewTask(ClientKit.Json(new { n = 1 })) { Id = "t" }]);
+
+        var labeller = await admin.CreateWorkerAsync(new NewWorker(ClientKit.NewId("lab")));
+        var reviewer = await admin.CreateWorkerAsync(new NewWorker(ClientKit.NewId("rev")));
+        var work = await admin.ClaimAsync(labeller.Id, project.Id);
+        Assert.False(work!.IsReview);
+        await admin.SubmitAsync(labeller.Id, work.LeaseId, ClientKit.Json(new { label = "cat" }));
+
+        var review = await admin.ClaimAsync(reviewer.Id, project.Id);
+        Assert.True(review!.IsReview);
+        Assert.Equal("cat", review.Review!.Result.GetProperty("label").GetString());
+        await admin.SubmitAsync(reviewer.Id, review.LeaseId, ClientKit.Json(new { verdict = "accept" }));
+
+        // One accepted answer at overlap 1 is its own full agreement: the task completes, with its majority aggregate.
+        var task = await acme.GetTaskAsync(project.Id, "t");
+        Assert.Equal(TaskState.Completed, task.State);
+    }
 }
 
 public sealed class ClientCallsOnMemoryTests(MemoryApiHost host) : ClientCallsTests, IClassFixture<MemoryApiHost>
