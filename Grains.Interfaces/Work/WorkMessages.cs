@@ -46,6 +46,11 @@ public sealed record HeartbeatReceipt(
 /// <param name="Workers">Who ever held a task lease on it (each may hold one, ever; a reviewer is never one of them).</param>
 /// <param name="ReviewItems">Pending submissions no review lease holds: what crowd review may serve.</param>
 /// <param name="Reviewers">Who ever held a review lease on it (none of them may lease the task itself).</param>
+/// <param name="JoinedSince">
+/// Set when <see cref="Workers"/> and <see cref="Reviewers"/> name only who joined after this version (the one the
+/// shard last heard of): a task every worker of an exam leases would otherwise send them all on every change. A shard
+/// holding an older version has missed someone and reads the task from storage.
+/// </param>
 [GenerateSerializer, Immutable, Alias("Dispatch.TaskSnapshot")]
 public sealed record TaskSnapshot(
     [property: Id(0)] string TaskId,
@@ -60,7 +65,8 @@ public sealed record TaskSnapshot(
     [property: Id(9)] DateTimeOffset? NextExpiry,
     [property: Id(10)] DateTimeOffset? PendingSince = null,
     [property: Id(11)] int ReviewItems = 0,
-    [property: Id(12)] ImmutableArray<string> Reviewers = default);
+    [property: Id(12)] ImmutableArray<string> Reviewers = default,
+    [property: Id(13)] long? JoinedSince = null);
 
 /// <summary>
 /// A task that was never leased, as its queue shard read it from storage with a page of others: enough for the task

@@ -17,17 +17,17 @@ public sealed class TaskAggregates(ITaskEstimateStore estimates)
 
     public async Task<ImmutableArray<TaskView>> ViewsAsync(string projectId, AggregationRule? rule, IReadOnlyList<TaskRecord> tasks)
     {
-        var aggregates = await OfAsync(projectId, rule, [.. tasks.Select(t => (t.TaskId, t.State == TaskState.Completed, t.Submissions))]);
+        var aggregates = await OfAsync(projectId, rule, [.. tasks.Select(t => (t.TaskId, t.State == TaskState.Completed, (IEnumerable<SubmissionRecord>)t.Submissions))]);
         return [.. tasks.Select((t, i) => t.ToView() with { Aggregate = aggregates[i] })];
     }
 
     public async Task<ImmutableArray<CompletedTask>> ResultsAsync(string projectId, AggregationRule? rule, IReadOnlyList<CompletedTaskRecord> tasks)
     {
-        var aggregates = await OfAsync(projectId, rule, [.. tasks.Select(t => (t.TaskId, true, t.Submissions))]);
+        var aggregates = await OfAsync(projectId, rule, [.. tasks.Select(t => (t.TaskId, true, (IEnumerable<SubmissionRecord>)t.Submissions))]);
         return [.. tasks.Select((t, i) => new CompletedTask(t.TaskId, t.PayloadJson, [.. t.Submissions.Select(s => s.ToView())], t.CompletedAt, aggregates[i]))];
     }
 
-    private async Task<AggregateView?[]> OfAsync(string projectId, AggregationRule? rule, IReadOnlyList<(string TaskId, bool Completed, ImmutableArray<SubmissionRecord> Submissions)> tasks)
+    private async Task<AggregateView?[]> OfAsync(string projectId, AggregationRule? rule, IReadOnlyList<(string TaskId, bool Completed, IEnumerable<SubmissionRecord> Submissions)> tasks)
     {
         var aggregates = new AggregateView?[tasks.Count];
         if (rule is null)

@@ -105,7 +105,7 @@ public sealed class MemoryTaskStore : ITaskStore
 
             foreach (var updated in change.UpdatedLeases)
             {
-                leases = leases.Replace(leases.First(l => l.LeaseId == updated.LeaseId), updated);
+                leases = leases.Replace(updated);
                 if (updated.State != LeaseState.Active)
                 {
                     Ledger(updated.WorkerId).Active.TryRemove(updated.LeaseId, out _);
@@ -122,7 +122,7 @@ public sealed class MemoryTaskStore : ITaskStore
 
             if (change.DecidedSubmission is { } decided)
             {
-                submissions = submissions.Replace(submissions.First(s => s.WorkerId == decided.WorkerId), decided);
+                submissions = submissions.Replace(decided);
                 Ledger(decided.WorkerId).Reviewed(projectId, taskId, decided);
                 if (decided.Review?.ReviewerId is { } reviewerId && decided.Review.By == ReviewerKind.Crowd)
                 {
@@ -191,9 +191,9 @@ public sealed class MemoryTaskStore : ITaskStore
         foreach (var (leaseId, (projectId, taskId)) in Ledger(workerId).Active)
         {
             if (await GetAsync(projectId, taskId, cancellationToken) is { } task
-                && task.Leases.FirstOrDefault(l => l.LeaseId == leaseId) is { State: LeaseState.Active } lease)
+                && task.Leases.Find(leaseId) is { State: LeaseState.Active } lease)
             {
-                var underReview = lease.ReviewOf is { } submitter ? task.Submissions.First(s => s.WorkerId == submitter).ResultJson : null;
+                var underReview = lease.ReviewOf is { } submitter ? task.Submissions.Of(submitter)!.ResultJson : null;
                 active.Add(new ActiveLeaseRecord(projectId, taskId, lease, task.PayloadJson, underReview));
             }
         }
@@ -471,7 +471,7 @@ public sealed class MemoryTaskStore : ITaskStore
         var seeds = new Dictionary<string, TaskSeed>(StringComparer.Ordinal);
         foreach (var taskId in taskIds)
         {
-            if (await GetAsync(projectId, taskId, cancellationToken) is { State: TaskState.Open, Leases.IsEmpty: true } task)
+            if (await GetAsync(projectId, taskId, cancellationToken) is { State: TaskState.Open, Leases.Count: 0 } task)
             {
                 seeds[taskId] = new TaskSeed(task.Version, task.Shard, task.Priority, task.Sequence, task.PayloadJson, task.GoldenAnswerJson);
             }

@@ -378,8 +378,8 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
         var submissions = await ReadSubmissionsAsync(reader, cancellationToken);
         return [.. tasks.Select(t => t with
         {
-            Leases = leases.TryGetValue(t.TaskId, out var l) ? l.ToImmutable() : [],
-            Submissions = submissions.GetValueOrDefault(t.TaskId, []),
+            Leases = leases.TryGetValue(t.TaskId, out var l) ? [.. l] : [],
+            Submissions = submissions.TryGetValue(t.TaskId, out var s) ? [.. s] : [],
         })];
     }
 

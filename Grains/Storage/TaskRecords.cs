@@ -48,8 +48,8 @@ public sealed record TaskRecord(
     string PayloadJson,
     string? GoldenAnswerJson,
     int FailedAttempts,
-    ImmutableArray<LeaseRecord> Leases,
-    ImmutableArray<SubmissionRecord> Submissions)
+    TaskLeases Leases,
+    TaskSubmissions Submissions)
 {
     public TaskView ToView() => new(
         TaskId, State, PayloadJson, Priority, FailedAttempts,

@@ -119,11 +119,11 @@ internal struct TaskSlot
     public readonly int FailedAttempts => Activity?.FailedAttempts ?? 0;
 }
 
-/// <summary>What a task has been through since it was imported; replaced whole on each change.</summary>
+/// <summary>What a task has been through since it was imported; replaced on each change, its collections shared.</summary>
 internal sealed record TaskActivity(
     long Version,
     TaskState State,
     int FailedAttempts,
-    ImmutableArray<LeaseRecord> Leases,
-    ImmutableArray<SubmissionRecord> Submissions,
+    TaskLeases Leases,
+    TaskSubmissions Submissions,
     DateTimeOffset CompletedAt);

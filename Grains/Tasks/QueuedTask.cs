@@ -15,4 +15,4 @@ public readonly record struct QueuedTask(
     int Priority,
     long Sequence,
     int Submissions,
-    ImmutableArray<string> Workers);
+    WorkerSet Workers);

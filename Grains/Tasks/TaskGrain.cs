@@ -39,6 +39,13 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     // have died with a silo) and while telling it fails.
     private bool _shardMayNotKnow;
 
+    // The version the shard last heard of, and who first leased the task since: news names only them, so that a change
+    // of an exam task that every worker leases does not send every worker's id. Null: the shard may know nothing of who
+    // touched the task (it was read from storage), and the next news names everyone.
+    private long? _shardHeard;
+    private readonly List<string> _joinedWorkers = [];
+    private readonly List<string> _joinedReviewers = [];
+
     private static readonly TimeSpan ShardRetryPeriod = TimeSpan.FromSeconds(2);
 
     // A lease write this slow may outlast the claim that asked for it; a healthy one takes milliseconds.
@@ -95,7 +102,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         if (project?.Settings.Review is not { Mode: ReviewMode.Crowd })
         {
             // Review items are served in crowd review only; the shard's copy is still right about the task.
-            return new LeaseAttempt(null, LeaseRefusal.NoFreeSlot, _task is null || project is null ? null : TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null));
+            return new LeaseAttempt(null, LeaseRefusal.NoFreeSlot, _task is null || project is null ? null : NewsForShard(project));
         }
 
         return await TryLeaseAsync((leaseId, settings) => new TaskCommand.LeaseReview(workerId, leaseId, TimeSpan.FromSeconds(settings.LeaseSeconds)));
@@ -113,7 +120,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         // update may have failed after the project was paused or closed: the task itself grants nothing then.
         if (project.Status != ProjectStatus.Open)
         {
-            return new LeaseAttempt(null, LeaseRefusal.ProjectNotOpen, TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null));
+            return new LeaseAttempt(null, LeaseRefusal.ProjectNotOpen, NewsForShard(project));
         }
 
         var settings = project.Settings;
@@ -121,7 +128,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         var decision = TaskLifecycle.Decide(_task, command(leaseId, settings), Context(project));
         if (decision.Change is null)
         {
-            return new LeaseAttempt(null, decision.Refusal, TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null));
+            return new LeaseAttempt(null, decision.Refusal, NewsForShard(project));
         }
 
         var started = time.GetTimestamp();
@@ -134,13 +141,28 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             GrainFactory.GetReference<IWorkerGrain>(decision.Change.NewLease!.WorkerId).LeaseGrantedAsync(grant).Ignore();
         }
 
-        return new LeaseAttempt(grant, LeaseRefusal.None, TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null));
+        return new LeaseAttempt(grant, LeaseRefusal.None, NewsForShard(project));
+    }
+
+    /// <summary>
+    /// What the task is now, for its shard, naming only who joined since the version the shard last heard of. Handed
+    /// out in an answer, it counts as heard: should the answer be lost, the next news names a version the shard does
+    /// not hold, and the shard reads the task from storage.
+    /// </summary>
+    private TaskSnapshot NewsForShard(ProjectInfo project)
+    {
+        var joined = _shardHeard is { } heard ? new JoinedSince(heard, [.. _joinedWorkers], [.. _joinedReviewers]) : null;
+        var snapshot = TaskSnapshots.Of(_task!, project.Overlap, project.DynamicOverlap is not null, joined);
+        _shardHeard = snapshot.Version;
+        _joinedWorkers.Clear();
+        _joinedReviewers.Clear();
+        return snapshot;
     }
 
     /// <summary>What the worker gets for a lease: a review lease carries the result under review, not who gave it.</summary>
     private LeaseGrant GrantOf(LeaseRecord lease, ProjectSettings settings) => new(
         lease.LeaseId, _projectId, _taskId, _task!.PayloadJson, settings.Instructions, settings.LabelConfig, lease.ExpiresAt,
-        lease.ReviewOf is { } submitter ? _task.Submissions.First(s => s.WorkerId == submitter).ResultJson : null);
+        lease.ReviewOf is { } submitter ? _task.Submissions.Of(submitter)!.ResultJson : null);
 
     /// <summary>
     /// Loads the task on its first call rather than on activation, so that a claim can hand over the shard's copy and
@@ -161,6 +183,11 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             : new TaskRecord(_taskId, seed.Shard, seed.Version, TaskState.Open, seed.Priority, seed.Sequence, seed.PayloadJson, seed.GoldenAnswerJson, 0, [], []);
         _fromSeed = seed is not null;
         _shardMayNotKnow = !_fromSeed;
+
+        // A seed is the shard's own copy of a task no worker touched yet.
+        _shardHeard = seed?.Version;
+        _joinedWorkers.Clear();
+        _joinedReviewers.Clear();
         _loaded = true;
         if (_task is not null && !_fromSeed)
         {
@@ -253,7 +280,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
 
         var decision = TaskLifecycle.Decide(_task!, new TaskCommand.Review(workerId, verdict, by, null, comment), Context(project));
-        var result = await DecideAsync(decision, project, () => _task!.Submissions.First(s => s.WorkerId == workerId).ToView(), callerHeldALease: false);
+        var result = await DecideAsync(decision, project, () => _task!.Submissions.Of(workerId)!.ToView(), callerHeldALease: false);
         if (decision.Change?.DecidedSubmission is { } decided)
         {
             LogReviewed(logger, workerId, _projectId, _taskId, decided.State, by);
@@ -375,6 +402,10 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
             var version = await taskStore.SaveAsync(_projectId, _taskId, before.Version, change, now, outbox);
             _task = TaskLifecycle.Apply(before, change, version);
             _fromSeed = false;
+            if (change.NewLease is { } lease)
+            {
+                (lease.IsReview ? _joinedReviewers : _joinedWorkers).Add(lease.WorkerId);
+            }
         }
         catch (TaskVersionConflictException) when (_fromSeed)
         {
@@ -431,7 +462,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         var shard = GrainFactory.GetReference<ITaskQueueGrain>(Keys.QueueShard(_projectId, _task!.Shard));
         try
         {
-            var snapshot = TaskSnapshots.Of(_task, project.Overlap, project.DynamicOverlap is not null);
+            var snapshot = NewsForShard(project);
             await shard.UpdateAsync([snapshot]);
             _shardRetry?.Dispose();
             _shardRetry = null;
@@ -450,6 +481,8 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Whether the shard took the news in is unknown, so the next news names everyone who joined.
+            _shardHeard = null;
             _shardMayNotKnow = true;
             LogShardNotTold(logger, e, _projectId, _taskId);
             _shardRetry ??= this.RegisterGrainTimer(
@@ -489,7 +522,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     {
         _expiryTimer?.Dispose();
         _expiryTimer = null;
-        var next = _task!.Leases.Where(l => l.State == LeaseState.Active).Select(l => (DateTimeOffset?)l.ExpiresAt).Min();
+        var next = _task!.Leases.Active.Select(l => (DateTimeOffset?)l.ExpiresAt).Min();
         if (next is { } deadline)
         {
             var due = deadline - time.GetUtcNow();

@@ -129,7 +129,7 @@ public static class TaskLifecycle
         var lease = (TaskCommand.Lease)command;
 
         // Each (task, worker) pair is leased at most once, ever, whatever became of that lease.
-        if (task.Leases.Any(l => l.WorkerId == lease.WorkerId))
+        if (task.Leases.Touched(lease.WorkerId))
         {
             return TaskDecision.Refuse(LeaseRefusal.WorkerHadTask);
         }
@@ -148,11 +148,11 @@ public static class TaskLifecycle
     /// once they reached the overlap without agreeing (the task would have completed otherwise). Null: unlimited (exams).
     /// </summary>
     public static int? SlotsOf(TaskRecord task, TaskContext context) =>
-        TaskSnapshots.Slots(context.Overlap, context.Dynamic is not null, task.Submissions.Count(s => s.State == SubmissionState.Accepted));
+        TaskSnapshots.Slots(context.Overlap, context.Dynamic is not null, task.Submissions.Accepted);
 
     /// <summary>Active task leases plus the submissions holding their slot (pending or accepted); a review takes no slot.</summary>
     public static int SlotsTaken(TaskRecord task) =>
-        task.Leases.Count(l => l.State == LeaseState.Active && !l.IsReview) + task.Submissions.Count(s => s.HoldsSlot);
+        task.Leases.Active.Count(l => !l.IsReview) + task.Submissions.HoldingSlots;
 
     /// <summary>
     /// Crowd review: the oldest pending submission this worker may review. A worker who held a task lease on the task
@@ -162,13 +162,17 @@ public static class TaskLifecycle
     private static TaskDecision LeaseReview(TaskRecord task, TaskCommand command, TaskContext context)
     {
         var lease = (TaskCommand.LeaseReview)command;
-        if (task.Leases.Any(l => l.WorkerId == lease.WorkerId && !l.IsReview))
+        if (task.Leases.HeldTaskLease(lease.WorkerId))
         {
             return TaskDecision.Refuse(LeaseRefusal.WorkerHadTask);
         }
 
-        var item = task.Submissions.FirstOrDefault(s => s.State == SubmissionState.Pending && !task.Leases.Any(l =>
-            l.ReviewOf == s.WorkerId && (l.State == LeaseState.Active || l.WorkerId == lease.WorkerId)));
+        // Only a worker who reviewed on this task before needs the whole list read.
+        var reviewedBefore = task.Leases.Reviewed(lease.WorkerId)
+            ? task.Leases.Where(l => l.IsReview && l.WorkerId == lease.WorkerId).Select(l => l.ReviewOf!).ToHashSet(StringComparer.Ordinal)
+            : null;
+        var item = task.Submissions.Pending.FirstOrDefault(s =>
+            reviewedBefore?.Contains(s.WorkerId) != true && !task.Leases.Active.Any(l => l.ReviewOf == s.WorkerId));
         if (item is null)
         {
             return TaskDecision.Refuse(LeaseRefusal.NoFreeSlot);
@@ -188,7 +192,7 @@ public static class TaskLifecycle
         }
 
         var lease = Find(task, verdict.LeaseId)!;
-        var submission = task.Submissions.FirstOrDefault(s => s.WorkerId == lease.ReviewOf);
+        var submission = task.Submissions.Of(lease.ReviewOf!);
         if (submission is not { State: SubmissionState.Pending })
         {
             // Deciding a submission ends its review lease, so only a lease that is not a review lease gets here.
@@ -246,7 +250,7 @@ public static class TaskLifecycle
 
     private static TaskDecision ExpireDue(TaskRecord task, TaskCommand command, TaskContext context)
     {
-        var due = task.Leases.FirstOrDefault(l => l.State == LeaseState.Active && l.ExpiresAt <= context.Now);
+        var due = task.Leases.Active.FirstOrDefault(l => l.ExpiresAt <= context.Now);
         return due is null ? TaskDecision.Unchanged : new TaskDecision(EndLease(task, due with { State = LeaseState.Expired }, context));
     }
 
@@ -264,7 +268,7 @@ public static class TaskLifecycle
     private static TaskDecision Review(TaskRecord task, TaskCommand command, TaskContext context)
     {
         var review = (TaskCommand.Review)command;
-        var submission = task.Submissions.FirstOrDefault(s => s.WorkerId == review.WorkerId);
+        var submission = task.Submissions.Of(review.WorkerId);
         if (submission is null)
         {
             return TaskDecision.Refuse(ErrorKind.NotFound, $"Worker '{review.WorkerId}' has no submission on task '{task.TaskId}'.");
@@ -287,7 +291,7 @@ public static class TaskLifecycle
     private static TaskDecision AutoAccept(TaskRecord task, TaskCommand command, TaskContext context)
     {
         var after = ((TaskCommand.AutoAccept)command).After;
-        var due = task.Submissions.FirstOrDefault(s => s.State == SubmissionState.Pending && s.SubmittedAt + after <= context.Now);
+        var due = task.Submissions.Pending.FirstOrDefault(s => s.SubmittedAt + after <= context.Now);
         return due is null ? TaskDecision.Unchanged : new TaskDecision(Decided(task, due, ReviewVerdict.Accept, ReviewerKind.Auto, null, null, context));
     }
 
@@ -308,8 +312,8 @@ public static class TaskLifecycle
             Review = new ReviewView(verdict, by, reviewerId, comment, now),
             ReviewReward = reviewReward,
         };
-        var overtaken = task.Leases
-            .Where(l => l.State == LeaseState.Active && l.ReviewOf == pending.WorkerId && l.LeaseId != byLease?.LeaseId)
+        var overtaken = task.Leases.Active
+            .Where(l => l.ReviewOf == pending.WorkerId && l.LeaseId != byLease?.LeaseId)
             .Select(l => l with { State = LeaseState.Released });
         ImmutableArray<LeaseRecord> ended = byLease is null ? [.. overtaken] : [byLease, .. overtaken];
         if (verdict == ReviewVerdict.Reject)
@@ -354,7 +358,7 @@ public static class TaskLifecycle
         var leases = task.Leases;
         foreach (var updated in change.UpdatedLeases)
         {
-            leases = leases.Replace(leases.First(l => l.LeaseId == updated.LeaseId), updated);
+            leases = leases.Replace(updated);
         }
 
         if (change.NewLease is { } added)
@@ -365,7 +369,7 @@ public static class TaskLifecycle
         var submissions = change.NewSubmission is { } s ? task.Submissions.Add(s) : task.Submissions;
         if (change.DecidedSubmission is { } decided)
         {
-            submissions = submissions.Replace(submissions.First(x => x.WorkerId == decided.WorkerId), decided);
+            submissions = submissions.Replace(decided);
         }
 
         return task with
@@ -378,7 +382,7 @@ public static class TaskLifecycle
         };
     }
 
-    public static LeaseRecord? Find(TaskRecord task, string leaseId) => task.Leases.FirstOrDefault(l => l.LeaseId == leaseId);
+    public static LeaseRecord? Find(TaskRecord task, string leaseId) => task.Leases.Find(leaseId);
 
     /// <summary>
     /// A failed attempt: a lease ended (<paramref name="ended"/>) or a submission was rejected
@@ -395,7 +399,7 @@ public static class TaskLifecycle
 
         // Review leases live on: the submissions they review stay reviewable in a dead-lettered task.
         var endedIds = ended.Select(l => l.LeaseId).ToHashSet(StringComparer.Ordinal);
-        var others = task.Leases.Where(l => l.State == LeaseState.Active && !l.IsReview && !endedIds.Contains(l.LeaseId)).Select(l => l with { State = LeaseState.Released });
+        var others = task.Leases.Active.Where(l => !l.IsReview && !endedIds.Contains(l.LeaseId)).Select(l => l with { State = LeaseState.Released });
         return new TaskChange(TaskState.DeadLettered, failed, false, null, ended.AddRange(others), null, rejected);
     }
 

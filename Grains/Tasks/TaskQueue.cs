@@ -82,14 +82,23 @@ public sealed class TaskQueue
     public bool Knows(string taskId) => _tasks.Find(taskId) >= 0 || _recentlyCompleted.Contains(taskId);
 
     /// <summary>Takes in a task's snapshot unless a newer one is already known.</summary>
-    public void Apply(TaskSnapshot snapshot)
+    /// <returns>
+    /// False, with nothing taken in, for a snapshot that names only who joined the task since a version this shard
+    /// does not hold: someone who joined before is missing, and the task must be read from storage.
+    /// </returns>
+    public bool Apply(TaskSnapshot snapshot)
     {
         var slot = _tasks.Find(snapshot.TaskId);
         if (slot >= 0)
         {
             if (snapshot.Version <= _tasks[slot].Version)
             {
-                return;
+                return true;
+            }
+
+            if (snapshot.JoinedSince > _tasks[slot].Version)
+            {
+                return false;
             }
 
             Untrack(slot);
@@ -97,7 +106,11 @@ public sealed class TaskQueue
         else if (snapshot.State == TaskState.Completed || _recentlyCompleted.Contains(snapshot.TaskId))
         {
             // Every task this shard offers is known to it, so this is news of a task already counted as completed.
-            return;
+            return true;
+        }
+        else if (snapshot.JoinedSince is not null)
+        {
+            return false;
         }
         else
         {
@@ -115,6 +128,8 @@ public sealed class TaskQueue
             Forget(slot);
             RememberCompleted(snapshot.TaskId);
         }
+
+        return true;
     }
 
     private void RememberCompleted(string taskId)

@@ -18,4 +18,7 @@ public sealed partial class TaskQueueGrain
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Debug, Message = "A queue shard of project {ProjectId} could not ask task {TaskId} what it now is; it asks again at its next sweep")]
     private static partial void LogPokeFailed(ILogger logger, Exception exception, string projectId, string taskId);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "A queue shard of project {ProjectId} missed who joined task {TaskId} and could not read it from storage; it tries again at the task's next news")]
+    private static partial void LogTaskNotRead(ILogger logger, Exception exception, string projectId, string taskId);
 }

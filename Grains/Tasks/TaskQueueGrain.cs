@@ -147,7 +147,7 @@ public sealed partial class TaskQueueGrain(
 
             if (attempt.Snapshot is { } snapshot)
             {
-                _queue.Apply(snapshot);
+                await ApplyAsync(snapshot);
             }
             else if (attempt.Refusal == LeaseRefusal.NotFound)
             {
@@ -236,13 +236,13 @@ public sealed partial class TaskQueueGrain(
             reviewNews |= task.PendingSince is not null || _autoAcceptTimer is not null;
             if (_queue.Knows(task.TaskId))
             {
-                _queue.Apply(task);
+                await ApplyAsync(task);
             }
-            else if (await taskStore.GetAsync(_projectId, task.TaskId) is { } stored)
+            else
             {
                 // Late news of a task this activation never loaded (it reloaded after the news was sent):
                 // what storage says now is the truth, whatever the news said.
-                _queue.Apply(TaskSnapshots.Of(stored, _overlap, _dynamicOverlap));
+                await ApplyStoredAsync(task.TaskId);
             }
         }
 
@@ -250,6 +250,34 @@ public sealed partial class TaskQueueGrain(
         if (reviewNews)
         {
             await ScheduleAutoAcceptAsync();
+        }
+    }
+
+    /// <summary>
+    /// Takes in a task's news; news that names only who joined since a version this shard missed is replaced by what
+    /// storage holds. Should that read fail, the shard keeps what it knew: the task itself still refuses a worker who
+    /// held it, and its next news tries again.
+    /// </summary>
+    private async Task ApplyAsync(TaskSnapshot snapshot)
+    {
+        if (!_queue.Apply(snapshot))
+        {
+            try
+            {
+                await ApplyStoredAsync(snapshot.TaskId);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogTaskNotRead(logger, e, _projectId, snapshot.TaskId);
+            }
+        }
+    }
+
+    private async Task ApplyStoredAsync(string taskId)
+    {
+        if (await taskStore.GetAsync(_projectId, taskId) is { } stored)
+        {
+            _queue.Apply(TaskSnapshots.Of(stored, _overlap, _dynamicOverlap));
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Dispatch.Grains.Storage;
 using Dispatch.Tasks;
 using Dispatch.Work;
@@ -8,41 +9,30 @@ public static class TaskSnapshots
 {
     /// <param name="overlap">Slots per task; null when unlimited (exam projects).</param>
     /// <param name="dynamic">Dynamic overlap: a task past its overlap without agreement has one more slot.</param>
-    public static TaskSnapshot Of(TaskRecord task, int? overlap, bool dynamic = false)
+    /// <param name="joined">
+    /// Who joined the task since the version its shard last heard of: the snapshot then names only them. Null: the
+    /// snapshot names everyone (O(workers), for a shard that may know nothing of the task).
+    /// </param>
+    public static TaskSnapshot Of(TaskRecord task, int? overlap, bool dynamic = false, JoinedSince? joined = null)
     {
         var active = 0;
         var activeReviews = 0;
         DateTimeOffset? nextExpiry = null;
-        foreach (var lease in task.Leases)
+        foreach (var lease in task.Leases.Active)
         {
-            if (lease.State == LeaseState.Active)
-            {
-                active++;
-                activeReviews += lease.IsReview ? 1 : 0;
-                nextExpiry = nextExpiry is null || lease.ExpiresAt < nextExpiry ? lease.ExpiresAt : nextExpiry;
-            }
+            active++;
+            activeReviews += lease.IsReview ? 1 : 0;
+            nextExpiry = nextExpiry is null || lease.ExpiresAt < nextExpiry ? lease.ExpiresAt : nextExpiry;
         }
 
-        var held = 0;
-        var pending = 0;
-        var accepted = 0;
-        DateTimeOffset? pendingSince = null;
-        foreach (var submission in task.Submissions)
-        {
-            held += submission.HoldsSlot ? 1 : 0;
-            accepted += submission.State == SubmissionState.Accepted ? 1 : 0;
-            if (submission.State == SubmissionState.Pending)
-            {
-                pending++;
-                pendingSince = pendingSince is null || submission.SubmittedAt < pendingSince ? submission.SubmittedAt : pendingSince;
-            }
-        }
-
-        var freeSlots = FreeSlots(task.State, Slots(overlap, dynamic, accepted), active - activeReviews, held);
+        var submissions = task.Submissions;
+        var pendingSince = submissions.Pending.Select(s => (DateTimeOffset?)s.SubmittedAt).Min();
+        var freeSlots = FreeSlots(task.State, Slots(overlap, dynamic, submissions.Accepted), active - activeReviews, submissions.HoldingSlots);
         return new TaskSnapshot(
-            task.TaskId, task.Version, task.State, task.Priority, task.Sequence, active, task.Submissions.Length, freeSlots,
-            [.. task.Leases.Where(l => !l.IsReview).Select(l => l.WorkerId)], nextExpiry, pendingSince,
-            ReviewItems(task.State, pending, activeReviews), [.. task.Leases.Where(l => l.IsReview).Select(l => l.WorkerId)]);
+            task.TaskId, task.Version, task.State, task.Priority, task.Sequence, active, submissions.Count, freeSlots,
+            joined?.Workers ?? [.. task.Leases.TaskWorkers], nextExpiry, pendingSince,
+            ReviewItems(task.State, submissions.PendingCount, activeReviews), joined?.Reviewers ?? [.. task.Leases.Reviewers],
+            joined?.Version);
     }
 
     /// <summary>
@@ -66,3 +56,6 @@ public static class TaskSnapshots
     public static int? Slots(int? overlap, bool dynamic, int acceptedSubmissions) =>
         overlap is { } slots && dynamic ? Math.Max(slots, acceptedSubmissions + 1) : overlap;
 }
+
+/// <summary>Who held a first lease of a task, of each kind, after <see cref="Version"/>.</summary>
+public sealed record JoinedSince(long Version, ImmutableArray<string> Workers, ImmutableArray<string> Reviewers);

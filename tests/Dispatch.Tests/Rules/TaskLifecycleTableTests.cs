@@ -124,7 +124,7 @@ public sealed class TaskLifecycleTableTests
         };
     }
 
-    private static TaskRecord Task(TaskState state, int failed, ImmutableArray<LeaseRecord> leases, ImmutableArray<SubmissionRecord> submissions) =>
+    private static TaskRecord Task(TaskState state, int failed, TaskLeases leases, TaskSubmissions submissions) =>
         new("t1", 0, 5, state, 0, 1, "{}", null, failed, leases, submissions);
 
     /// <summary>Heartbeat and release name w2's task lease, but in a dead-lettered task, where only review leases live on.</summary>

@@ -53,7 +53,7 @@ public sealed class TaskLifecycleTests
             task = Leased(task, $"w{i}", $"L{i}", overlap: null);
         }
 
-        Assert.Equal(50, task.Leases.Length);
+        Assert.Equal(50, task.Leases.Count);
     }
 
     [Fact]
@@ -274,7 +274,7 @@ public sealed class TaskLifecycleTests
     }
 
     private static TaskRecord NewTask(string? golden = null) =>
-        new("t1", 0, 1, TaskState.Open, 0, 1, "{}", golden, 0, ImmutableArray<LeaseRecord>.Empty, ImmutableArray<SubmissionRecord>.Empty);
+        new("t1", 0, 1, TaskState.Open, 0, 1, "{}", golden, 0, TaskLeases.Empty, TaskSubmissions.Empty);
 
     private static TaskRecord Leased(TaskRecord task, string workerId, string leaseId, int? overlap = 1) =>
         Stored(task, Lifecycle.Lease(task, workerId, leaseId, Now, overlap, Minute).Change!);

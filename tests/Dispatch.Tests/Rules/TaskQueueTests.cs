@@ -254,7 +254,7 @@ public sealed class TaskQueueTests
         {
             var task = entry.Task;
             taken.Add(task.TaskId);
-            queue.Apply(new TaskSnapshot(task.TaskId, task.Version + 1, task.State, task.Priority, task.Sequence, 1, task.Submissions, 0, task.Workers, null));
+            queue.Apply(new TaskSnapshot(task.TaskId, task.Version + 1, task.State, task.Priority, task.Sequence, 1, task.Submissions, 0, [.. task.Workers], null));
             queue.Unreserve(entry);
         }
 
