@@ -1,3 +1,4 @@
+using Dispatch.Grains.Postgres;
 using Npgsql;
 
 namespace Dispatch.Grains.Aggregation;
@@ -21,9 +22,11 @@ public sealed class PostgresTaskEstimateStore(NpgsqlDataSource dataSource) : ITa
         WHERE project_id = @project AND task_id = ANY(@tasks)
         """;
 
-    public async Task ReplaceAsync(string projectId, IReadOnlyList<TaskEstimate> estimates, CancellationToken cancellationToken = default)
+    public Task ReplaceAsync(string projectId, IReadOnlyList<TaskEstimate> estimates, CancellationToken cancellationToken = default) =>
+        dataSource.OnConnectionAsync(connection => ReplaceOnAsync(connection, projectId, estimates, cancellationToken), cancellationToken);
+
+    private static async Task ReplaceOnAsync(NpgsqlConnection connection, string projectId, IReadOnlyList<TaskEstimate> estimates, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var delete = new NpgsqlCommand(DeleteProject, connection, transaction))
         {

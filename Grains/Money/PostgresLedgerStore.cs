@@ -1,3 +1,4 @@
+using Dispatch.Grains.Postgres;
 using Dispatch.Money;
 using Npgsql;
 using NpgsqlTypes;
@@ -69,9 +70,18 @@ public sealed class PostgresLedgerStore(NpgsqlDataSource dataSource) : ILedgerSt
         string idempotencyKey,
         NpgsqlBatchCommand check,
         Func<NpgsqlDataReader, (LedgerWriteOutcome? Refusal, decimal Balance)> judge,
+        CancellationToken cancellationToken) =>
+        await dataSource.OnConnectionAsync(connection => WriteOnAsync(connection, workerId, entry, idempotencyKey, check, judge, cancellationToken), cancellationToken);
+
+    private static async Task<LedgerWrite> WriteOnAsync(
+        NpgsqlConnection connection,
+        string workerId,
+        LedgerRecord entry,
+        string idempotencyKey,
+        NpgsqlBatchCommand check,
+        Func<NpgsqlDataReader, (LedgerWriteOutcome? Refusal, decimal Balance)> judge,
         CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         // Read committed: each statement after the lock sees every write committed before the lock was granted.

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Dispatch.Grains.Postgres;
 using Npgsql;
 
 namespace Dispatch.Grains.Storage;
@@ -121,8 +122,7 @@ public sealed class GroupCommit<TItem, TAnswer> : IAsyncDisposable
         TAnswer[] answers;
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(late.Token);
-            answers = await _write(connection, [.. batch.Select(p => p.Item)], late.Token);
+            answers = await _dataSource.OnConnectionAsync(connection => _write(connection, [.. batch.Select(p => p.Item)], late.Token), late.Token);
         }
         catch (OperationCanceledException e) when (late.IsCancellationRequested)
         {

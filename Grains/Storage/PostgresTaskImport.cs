@@ -1,3 +1,4 @@
+using Dispatch.Grains.Postgres;
 using Dispatch.Tasks;
 using Npgsql;
 using NpgsqlTypes;
@@ -24,7 +25,12 @@ internal static class PostgresTaskImport
             return new ImportOutcome([], null);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await dataSource.OnConnectionAsync(connection => ImportOnAsync(connection, projectId, tasks, now, cancellationToken), cancellationToken);
+    }
+
+    private static async Task<ImportOutcome> ImportOnAsync(
+        NpgsqlConnection connection, string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var sequences = await ReserveSequencesAsync(connection, tasks.Count, cancellationToken);
         var rows = new ImportRows(projectId, tasks, sequences, now.UtcDateTime);
 

@@ -433,16 +433,16 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
 
         // The signal waits until the shard has heard: a claim it wakes looks for work there.
         _freedWork |= TaskEvents.FreesWork(before, change)
-            || (TaskEvents.FreesReviewWork(change) && await ReviewsByCrowdAsync())
-            || (TaskEvents.AcceptsAnAnswer(change) && await SlotsGrewAsync(before));
+            || (TaskEvents.FreesReviewWork(change) && project?.Settings.Review is { Mode: ReviewMode.Crowd })
+            || (TaskEvents.AcceptsAnAnswer(change) && project is not null && SlotsGrew(before, project));
 
         ScheduleExpiry();
     }
 
     /// <summary>Dynamic overlap: an accepted answer that left the workers still disagreeing opened one more slot.</summary>
-    private async Task<bool> SlotsGrewAsync(TaskRecord before)
+    private bool SlotsGrew(TaskRecord before, ProjectInfo project)
     {
-        if (_task!.State != TaskState.Open || await projects.GetAsync(_projectId) is not { DynamicOverlap: not null } project)
+        if (_task!.State != TaskState.Open || project.DynamicOverlap is null)
         {
             return false;
         }
@@ -450,8 +450,6 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         var context = Context(project);
         return TaskLifecycle.SlotsOf(_task, context) > TaskLifecycle.SlotsOf(before, context);
     }
-
-    private async Task<bool> ReviewsByCrowdAsync() => (await projects.GetAsync(_projectId))?.Settings.Review is { Mode: ReviewMode.Crowd };
 
     /// <summary>
     /// Tells the shard what the task looks like now. The change is stored already, so a shard that cannot be reached
