@@ -13,7 +13,9 @@ public sealed partial class WorkerGrain : IRemindable
 {
     private const string AnnouncementsReminder = "webhook-announcements";
 
-    // Reminders may not tick more often; the tick matters only after the loss of a silo or of the outbox.
+    // The first tick comes soon, in case the copy right after the write fails; then every minute, as often as reminders
+    // may tick. Normally the copy succeeds and the reminder is gone before its first tick.
+    private static readonly TimeSpan AnnouncementsReminderDue = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan AnnouncementsReminderPeriod = TimeSpan.FromMinutes(1);
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -35,7 +37,7 @@ public sealed partial class WorkerGrain : IRemindable
         if (forWebhooks)
         {
             // Before the change: a registration that fails leaves nothing changed.
-            await this.RegisterOrUpdateReminder(AnnouncementsReminder, AnnouncementsReminderPeriod, AnnouncementsReminderPeriod);
+            await this.RegisterOrUpdateReminder(AnnouncementsReminder, AnnouncementsReminderDue, AnnouncementsReminderPeriod);
         }
 
         var announced = change(time.GetUtcNow());
