@@ -1,4 +1,5 @@
 using Dispatch.Grains.Webhooks;
+using Dispatch.Tests.Infrastructure;
 using Dispatch.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,10 +22,7 @@ internal sealed class OutboxFailingOnce(IWebhookOutbox inner) : IWebhookOutbox
     {
         var original = services.Last(d => d.ServiceType == typeof(IWebhookOutbox));
         services.Remove(original);
-        services.AddSingleton(provider => new OutboxFailingOnce(
-            original.ImplementationInstance as IWebhookOutbox
-            ?? original.ImplementationFactory?.Invoke(provider) as IWebhookOutbox
-            ?? (IWebhookOutbox)ActivatorUtilities.CreateInstance(provider, original.ImplementationType!)));
+        services.AddSingleton(provider => new OutboxFailingOnce(original.CreateService<IWebhookOutbox>(provider)));
         services.AddSingleton<IWebhookOutbox>(provider => provider.GetRequiredService<OutboxFailingOnce>());
         return provider => provider.GetRequiredService<OutboxFailingOnce>();
     }

@@ -151,30 +151,17 @@ public sealed class WebhookTaskAndWorkerEventsTests(PostgresServer postgres)
     [InlineData(StorageMode.Postgres)]
     public async Task AWorkerEventTheOutboxRefusedOnce_ArrivesOnTheWorkersReminder_WithoutAnotherCall(StorageMode storage)
     {
-        await using var receiver = await WebhookReceiver.StartAsync(Secret);
-        Func<IServiceProvider, OutboxFailingOnce>? outboxOf = null;
-        await using var host = await WebhookHosts.StartAsync(storage, postgres, testServices: services => outboxOf = OutboxFailingOnce.Install(services));
-        var outbox = outboxOf!(host.Services);
-        using var admin = host.CreateAdminClient();
-        var exam = await CreateProjectAsync(admin, """{"exam":{"skill":"french","level":1,"passScore":1}}""");
-        await ImportGoldenAsync(admin, exam, 1);
-        var certifiedOnly = await RegisterAsync(admin, exam, receiver, "certified", "worker.certified");
-        var worker = await CreateWorkerAsync(host, admin);
-
-        await AnswerAsync(worker, await ClaimAsync(worker, exam), correctly: true);
-
-        Assert.Equal(1, outbox.Adds);
-        var view = (await admin.GetApiAsync($"/v1/workers/{worker.Id}")).Is(HttpStatusCode.OK);
+        await using var refused = await CertifiedWithTheOutboxRefusingOnceAsync(storage);
+        var view = (await refused.Admin.GetApiAsync($"/v1/workers/{refused.Worker.Id}")).Is(HttpStatusCode.OK);
         Assert.Equal("french", Assert.Single(view["certifications"]!.AsArray())!["skill"]!.GetValue<string>());
-        Assert.Empty(await LogAsync(admin, exam, certifiedOnly));
+        Assert.Empty(await LogAsync(refused.Admin, refused.Exam, refused.WebhookId));
 
-        var delivered = await receiver.WaitForDeliveredAsync(d => d.Count == 1, TimeSpan.FromSeconds(40));
-        var posted = Assert.Single(delivered.Values);
+        var posted = Assert.Single((await refused.Receiver.WaitForDeliveredAsync(d => d.Count == 1, TimeSpan.FromSeconds(40))).Values);
         Assert.True(posted.SignatureValid);
         Assert.Equal("worker.certified", posted.Event["type"]!.GetValue<string>());
-        Assert.Equal(worker.Id, posted.Event["workerId"]!.GetValue<string>());
-        Assert.Equal(2, outbox.Adds);
-        Assert.Single(await LogAsync(admin, exam, certifiedOnly));
+        Assert.Equal(refused.Worker.Id, posted.Event["workerId"]!.GetValue<string>());
+        Assert.Equal(2, refused.Outbox.Adds);
+        Assert.Single(await LogAsync(refused.Admin, refused.Exam, refused.WebhookId));
     }
 
     /// <summary>
@@ -187,29 +174,51 @@ public sealed class WebhookTaskAndWorkerEventsTests(PostgresServer postgres)
     [InlineData(StorageMode.Postgres)]
     public async Task AWorkerEventTheOutboxRefusedOnce_ArrivesWhenTheWorkerIsActivatedAgain(StorageMode storage)
     {
-        await using var receiver = await WebhookReceiver.StartAsync(Secret);
+        await using var refused = await CertifiedWithTheOutboxRefusingOnceAsync(storage);
+        var management = refused.Host.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        Assert.False(await IsActiveAsync(management, refused.Worker.Id), "the test could not make the worker grain go idle");
+        (await refused.Admin.GetApiAsync($"/v1/workers/{refused.Worker.Id}")).Is(HttpStatusCode.OK);
+
+        var posted = Assert.Single((await refused.Receiver.WaitForDeliveredAsync(d => d.Count == 1, Within)).Values);
+        Assert.Equal("worker.certified", posted.Event["type"]!.GetValue<string>());
+        Assert.True(
+            posted.At < refused.CertifiedAt.AddSeconds(8),
+            $"posted {(posted.At - refused.CertifiedAt).TotalSeconds:0.0} s after the certification: on the reminder, not on activation");
+        Assert.Equal(2, refused.Outbox.Adds);
+    }
+
+    private sealed record RefusedOnce(
+        WebhookReceiver Receiver, DispatchApiFactory Host, HttpClient Admin, OutboxFailingOnce Outbox, string Exam, string WebhookId, TestWorker Worker, DateTimeOffset CertifiedAt)
+        : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Admin.Dispose();
+            await Host.DisposeAsync();
+            await Receiver.DisposeAsync();
+        }
+    }
+
+    /// <summary>A worker passes a one-task exam whose project has a registration for worker.certified, and the outbox refuses the event.</summary>
+    private async Task<RefusedOnce> CertifiedWithTheOutboxRefusingOnceAsync(StorageMode storage)
+    {
+        var receiver = await WebhookReceiver.StartAsync(Secret);
         Func<IServiceProvider, OutboxFailingOnce>? outboxOf = null;
-        await using var host = await WebhookHosts.StartAsync(storage, postgres, testServices: services => outboxOf = OutboxFailingOnce.Install(services));
-        var outbox = outboxOf!(host.Services);
-        var management = host.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
-        using var admin = host.CreateAdminClient();
+        var host = await WebhookHosts.StartAsync(storage, postgres, testServices: services => outboxOf = OutboxFailingOnce.Install(services));
+        var admin = host.CreateAdminClient();
         var exam = await CreateProjectAsync(admin, """{"exam":{"skill":"french","level":1,"passScore":1}}""");
         await ImportGoldenAsync(admin, exam, 1);
-        await RegisterAsync(admin, exam, receiver, "certified", "worker.certified");
+        var webhookId = await RegisterAsync(admin, exam, receiver, "certified", "worker.certified");
         var worker = await CreateWorkerAsync(host, admin);
         var lease = await ClaimAsync(worker, exam);
 
         var certifiedAt = DateTimeOffset.UtcNow;
         await AnswerAsync(worker, lease, correctly: true);
+        var outbox = outboxOf!(host.Services);
         Assert.Equal(1, outbox.Adds);
-        await management.ForceActivationCollection(TimeSpan.Zero);
-        Assert.False(await IsActiveAsync(management, worker.Id), "the test could not make the worker grain go idle");
-        (await admin.GetApiAsync($"/v1/workers/{worker.Id}")).Is(HttpStatusCode.OK);
-
-        var posted = Assert.Single((await receiver.WaitForDeliveredAsync(d => d.Count == 1, Within)).Values);
-        Assert.Equal("worker.certified", posted.Event["type"]!.GetValue<string>());
-        Assert.True(posted.At < certifiedAt.AddSeconds(8), $"posted {(posted.At - certifiedAt).TotalSeconds:0.0} s after the certification: on the reminder, not on activation");
-        Assert.Equal(2, outbox.Adds);
+        return new RefusedOnce(receiver, host, admin, outbox, exam, webhookId, worker, certifiedAt);
     }
 
     private static async Task<bool> IsActiveAsync(IManagementGrain management, string workerId) =>
