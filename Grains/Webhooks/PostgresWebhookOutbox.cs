@@ -1,3 +1,4 @@
+using Dispatch.Grains.Postgres;
 using Dispatch.Webhooks;
 using Npgsql;
 using NpgsqlTypes;
@@ -14,8 +15,7 @@ public sealed class PostgresWebhookOutbox(NpgsqlDataSource dataSource) : IWebhoo
     {
         if (entries.Count > 0)
         {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await InsertAsync(connection, transaction: null, entries, cancellationToken);
+            await dataSource.OnConnectionAsync(connection => InsertAsync(connection, transaction: null, entries, cancellationToken), cancellationToken);
         }
     }
 
