@@ -151,7 +151,11 @@ public sealed partial class ProjectGrain(
             distinct.Add(id, new TaskToStore(id, QueueSharding.ShardOf(id, state.State.QueueShards), task.PayloadJson, task.Priority, task.GoldenAnswerJson));
         }
 
-        var outcome = await taskStore.ImportAsync(ProjectId, [.. distinct.Values], time.GetUtcNow());
+        // The deliveries of task.created are stored with the tasks, of the very event the stream shows.
+        var now = time.GetUtcNow();
+        var project = Info();
+        var outcome = await taskStore.ImportAsync(
+            ProjectId, [.. distinct.Values], now, project.HasWebhooks ? count => WebhookEvents.EntriesOf(project, [TaskCreated(count, now)]) : null);
         if (outcome.ConflictingTaskId is { } conflicting)
         {
             LogImportRefused(logger, ProjectId, conflicting);
@@ -160,7 +164,7 @@ public sealed partial class ProjectGrain(
 
         // Existing open tasks are offered again too: a retried import then repairs a shard that a failed call
         // never told. A shard ignores what it already knows, so a fresh task's snapshot is all it needs.
-        var overlap = Info().Overlap;
+        var overlap = project.Overlap;
         var freeSlots = overlap ?? int.MaxValue;
         var open = outcome.Tasks.Where(t => t.State == TaskState.Open).ToList();
         await Task.WhenAll(open
@@ -172,7 +176,7 @@ public sealed partial class ProjectGrain(
         LogImported(logger, ProjectId, created, tasks.Length - created);
         if (created > 0)
         {
-            events.Publish(new DispatchEvent(EventTypes.TaskCreated, ProjectId, null, null, null, time.GetUtcNow(), $$"""{"count":{{created}}}"""));
+            events.Publish(TaskCreated(created, now));
         }
 
         events.SignalWork(ProjectId, (int)Math.Min((long)open.Count * freeSlots, WorkSignal.AllSlots));
@@ -215,6 +219,9 @@ public sealed partial class ProjectGrain(
         [.. state.State.Webhooks.Select(w => w.Subscription())]);
 
     private ITaskQueueGrain QueueShard(int shard) => GrainFactory.GetReference<ITaskQueueGrain>(Keys.QueueShard(ProjectId, shard));
+
+    private DispatchEvent TaskCreated(int count, DateTimeOffset at) =>
+        new(EventTypes.TaskCreated, ProjectId, null, null, null, at, $$"""{"count":{{count}}}""");
 
     private Result<T> NotFound<T>() => Result<T>.Fail(ErrorKind.NotFound, $"Project '{ProjectId}' does not exist.");
 

@@ -17,7 +17,13 @@ public interface ITaskStore
     /// Stores the tasks all or nothing. Ids already stored with an equal payload (as JSON, key order ignored)
     /// come back as existing; one stored with another payload stores nothing and names that id.
     /// </summary>
-    Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default);
+    /// <param name="outboxOfCreated">
+    /// Given how many tasks the import creates (called only when some are), the webhook deliveries to store atomically
+    /// with them; none when null.
+    /// </param>
+    Task<ImportOutcome> ImportAsync(
+        string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now,
+        Func<int, IReadOnlyList<WebhookOutboxEntry>>? outboxOfCreated = null, CancellationToken cancellationToken = default);
 
     Task<TaskRecord?> GetAsync(string projectId, string taskId, CancellationToken cancellationToken = default);
 

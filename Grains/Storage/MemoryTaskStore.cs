@@ -26,7 +26,9 @@ public sealed class MemoryTaskStore : ITaskStore
     /// <summary>The webhook deliveries of stored changes, added under the same lock as the change itself.</summary>
     public MemoryWebhookOutbox Outbox { get; } = new();
 
-    public Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task<ImportOutcome> ImportAsync(
+        string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now,
+        Func<int, IReadOnlyList<WebhookOutboxEntry>>? outboxOfCreated = null, CancellationToken cancellationToken = default)
     {
         var project = _projects.GetOrAdd(projectId, _ => new ProjectTasks());
         lock (project)
@@ -58,6 +60,11 @@ public sealed class MemoryTaskStore : ITaskStore
                 slot.Sequence = Interlocked.Increment(ref _lastSequence);
                 slot.Texts = texts;
                 imported.Add(new ImportedTask(task.TaskId, task.Shard, true, TaskState.Open, slot.Priority, slot.Sequence));
+            }
+
+            if (outboxOfCreated is not null && imported.Count(t => t.Created) is > 0 and var created)
+            {
+                Outbox.Add(outboxOfCreated(created));
             }
 
             return Task.FromResult(new ImportOutcome(imported, null));

@@ -1,4 +1,5 @@
 using Dispatch.Grains.Postgres;
+using Dispatch.Grains.Webhooks;
 using Dispatch.Tasks;
 using Npgsql;
 using NpgsqlTypes;
@@ -14,25 +15,28 @@ namespace Dispatch.Grains.Storage;
 /// (<c>ON CONFLICT</c>) and nothing to read back. A stored id (or an id twice in one call) makes that <c>COPY</c>
 /// fail on the primary key, and the import starts again beside what is stored: the rows go to a temporary table,
 /// only the new ones are inserted, and payloads are compared only for the ids that were there already.
+/// Either way the webhook deliveries of the import go into the outbox in its transaction.
 /// </remarks>
 internal static class PostgresTaskImport
 {
     public static async Task<ImportOutcome> ImportAsync(
-        NpgsqlDataSource dataSource, string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now,
+        Func<int, IReadOnlyList<WebhookOutboxEntry>>? outboxOfCreated, CancellationToken cancellationToken)
     {
         if (tasks.Count == 0)
         {
             return new ImportOutcome([], null);
         }
 
-        return await dataSource.OnConnectionAsync(connection => ImportOnAsync(connection, projectId, tasks, now, cancellationToken), cancellationToken);
+        return await dataSource.OnConnectionAsync(connection => ImportOnAsync(connection, projectId, tasks, now, outboxOfCreated, cancellationToken), cancellationToken);
     }
 
     private static async Task<ImportOutcome> ImportOnAsync(
-        NpgsqlConnection connection, string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken)
+        NpgsqlConnection connection, string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now,
+        Func<int, IReadOnlyList<WebhookOutboxEntry>>? outboxOfCreated, CancellationToken cancellationToken)
     {
         var sequences = await ReserveSequencesAsync(connection, tasks.Count, cancellationToken);
-        var rows = new ImportRows(projectId, tasks, sequences, now.UtcDateTime);
+        var rows = new ImportRows(projectId, tasks, sequences, now.UtcDateTime, outboxOfCreated);
 
         if (await TryCopyAllAsync(connection, rows, cancellationToken))
         {
@@ -77,6 +81,7 @@ internal static class PostgresTaskImport
             return false;
         }
 
+        await InsertOutboxAsync(connection, transaction, rows, rows.Tasks.Count, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
@@ -121,10 +126,19 @@ internal static class PostgresTaskImport
             return ImportOutcome.Conflict(rows.Tasks[firstConflict].TaskId);
         }
 
+        await InsertOutboxAsync(connection, transaction, rows, rows.Tasks.Count - existing.Count, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new ImportOutcome(
             [.. rows.Tasks.Select((t, i) => existing.GetValueOrDefault(i) ?? new ImportedTask(t.TaskId, t.Shard, true, TaskState.Open, t.Priority, rows.Sequences[i]))],
             null);
+    }
+
+    private static async Task InsertOutboxAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ImportRows rows, int created, CancellationToken cancellationToken)
+    {
+        if (created > 0 && rows.OutboxOfCreated?.Invoke(created) is { Count: > 0 } entries)
+        {
+            await PostgresWebhookOutbox.InsertAsync(connection, transaction, entries, cancellationToken);
+        }
     }
 
     private static async Task CopyAsync(NpgsqlConnection connection, string copy, ImportRows rows, CancellationToken cancellationToken)
@@ -155,5 +169,6 @@ internal static class PostgresTaskImport
         await importer.CompleteAsync(cancellationToken);
     }
 
-    private sealed record ImportRows(string ProjectId, IReadOnlyList<TaskToStore> Tasks, long[] Sequences, DateTime CreatedAt);
+    private sealed record ImportRows(
+        string ProjectId, IReadOnlyList<TaskToStore> Tasks, long[] Sequences, DateTime CreatedAt, Func<int, IReadOnlyList<WebhookOutboxEntry>>? OutboxOfCreated);
 }

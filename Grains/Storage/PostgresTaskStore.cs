@@ -18,8 +18,10 @@ public sealed class PostgresTaskStore(NpgsqlDataSource dataSource, PostgresTaskW
     /// Copies the rows straight in, and compares payloads only for the ids that were there already (usually none)
     /// in a second try that a conflict rolls back: see <see cref="PostgresTaskImport"/>.
     /// </summary>
-    public Task<ImportOutcome> ImportAsync(string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now, CancellationToken cancellationToken = default) =>
-        PostgresTaskImport.ImportAsync(dataSource, projectId, tasks, now, cancellationToken);
+    public Task<ImportOutcome> ImportAsync(
+        string projectId, IReadOnlyList<TaskToStore> tasks, DateTimeOffset now,
+        Func<int, IReadOnlyList<WebhookOutboxEntry>>? outboxOfCreated = null, CancellationToken cancellationToken = default) =>
+        PostgresTaskImport.ImportAsync(dataSource, projectId, tasks, now, outboxOfCreated, cancellationToken);
 
     public async Task<TaskRecord?> GetAsync(string projectId, string taskId, CancellationToken cancellationToken = default)
     {

@@ -2,11 +2,14 @@ using Dispatch.Webhooks;
 
 namespace Dispatch.Grains.Webhooks;
 
-/// <summary>The embedded outbox: entries in process memory, added by <see cref="Storage.MemoryTaskStore"/> under the lock of the change.</summary>
+/// <summary>
+/// The embedded outbox: entries in process memory, added by <see cref="Storage.MemoryTaskStore"/> under the lock of the
+/// change, or by a worker after its state write.
+/// </summary>
 public sealed class MemoryWebhookOutbox : IWebhookOutbox
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, List<Row>> _byWebhook = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Deliveries> _byWebhook = new(StringComparer.Ordinal);
 
     public void Add(IReadOnlyList<WebhookOutboxEntry> entries)
     {
@@ -14,14 +17,24 @@ public sealed class MemoryWebhookOutbox : IWebhookOutbox
         {
             foreach (var entry in entries)
             {
-                if (!_byWebhook.TryGetValue(entry.WebhookId, out var rows))
+                if (!_byWebhook.TryGetValue(entry.WebhookId, out var deliveries))
                 {
-                    _byWebhook[entry.WebhookId] = rows = [];
+                    _byWebhook[entry.WebhookId] = deliveries = new Deliveries();
                 }
 
-                rows.Add(new Row(entry) { NextAttemptAt = entry.CreatedAt });
+                var row = new Row(entry) { NextAttemptAt = entry.CreatedAt };
+                if (deliveries.ById.TryAdd(entry.EventId, row))
+                {
+                    deliveries.InOrder.Add(row);
+                }
             }
         }
+    }
+
+    public Task AddAsync(IReadOnlyList<WebhookOutboxEntry> entries, CancellationToken cancellationToken = default)
+    {
+        Add(entries);
+        return Task.CompletedTask;
     }
 
     public Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset claimUntil, int limit, IReadOnlyCollection<string> exceptWebhooks, CancellationToken cancellationToken = default)
@@ -30,7 +43,7 @@ public sealed class MemoryWebhookOutbox : IWebhookOutbox
         {
             var due = _byWebhook
                 .Where(w => !exceptWebhooks.Contains(w.Key))
-                .SelectMany(w => w.Value)
+                .SelectMany(w => w.Value.InOrder)
                 .Where(r => r.State == WebhookDeliveryState.Pending && r.NextAttemptAt <= now)
                 .OrderBy(r => r.NextAttemptAt)
                 .Take(limit)
@@ -50,7 +63,7 @@ public sealed class MemoryWebhookOutbox : IWebhookOutbox
         var delivery = outcome.Delivery;
         lock (_lock)
         {
-            var row = _byWebhook.GetValueOrDefault(delivery.WebhookId)?.Find(r => r.Entry.EventId == delivery.EventId);
+            var row = _byWebhook.GetValueOrDefault(delivery.WebhookId)?.ById.GetValueOrDefault(delivery.EventId);
             if (row is not null && row.Attempts == delivery.Attempts && row.State == WebhookDeliveryState.Pending)
             {
                 row.State = outcome.State;
@@ -66,7 +79,7 @@ public sealed class MemoryWebhookOutbox : IWebhookOutbox
     {
         lock (_lock)
         {
-            var rows = _byWebhook.GetValueOrDefault(webhookId) ?? [];
+            var rows = _byWebhook.GetValueOrDefault(webhookId)?.InOrder ?? [];
             return Task.FromResult<IReadOnlyList<WebhookDeliveryView>>([.. Enumerable.Reverse(rows).Take(limit).Select(r => r.View())]);
         }
     }
@@ -79,6 +92,13 @@ public sealed class MemoryWebhookOutbox : IWebhookOutbox
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>A registration's deliveries in the order they were stored, and by event id.</summary>
+    private sealed class Deliveries
+    {
+        public List<Row> InOrder { get; } = [];
+        public Dictionary<string, Row> ById { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class Row(WebhookOutboxEntry entry)

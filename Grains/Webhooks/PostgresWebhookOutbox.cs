@@ -1,12 +1,37 @@
+using Dispatch.Grains.Postgres;
 using Dispatch.Webhooks;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Dispatch.Grains.Webhooks;
 
-/// <summary>The outbox in dispatch_webhook_outbox; its rows are inserted by <see cref="Storage.PostgresTaskWriter"/>.</summary>
+/// <summary>
+/// The outbox in dispatch_webhook_outbox; the rows of task changes are inserted by <see cref="Storage.PostgresTaskWriter"/>,
+/// those of imports by <see cref="Storage.PostgresTaskImport"/> through <see cref="InsertAsync"/>.
+/// </summary>
 public sealed class PostgresWebhookOutbox(NpgsqlDataSource dataSource) : IWebhookOutbox
 {
+    public async Task AddAsync(IReadOnlyList<WebhookOutboxEntry> entries, CancellationToken cancellationToken = default)
+    {
+        if (entries.Count > 0)
+        {
+            await dataSource.OnConnectionAsync(connection => InsertAsync(connection, transaction: null, entries, cancellationToken), cancellationToken);
+        }
+    }
+
+    /// <summary>Inserts the entries with one statement, in <paramref name="transaction"/> when there is one.</summary>
+    internal static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<WebhookOutboxEntry> entries, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(PostgresWebhookSql.Insert, connection, transaction);
+        command.Parameters.AddWithValue("projects", entries.Select(e => e.ProjectId).ToArray());
+        command.Parameters.AddWithValue("webhooks", entries.Select(e => e.WebhookId).ToArray());
+        command.Parameters.AddWithValue("events", entries.Select(e => e.EventId).ToArray());
+        command.Parameters.AddWithValue("types", entries.Select(e => e.Type).ToArray());
+        command.Parameters.AddWithValue("bodies", entries.Select(e => e.BodyJson).ToArray());
+        command.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = entries.Select(e => e.CreatedAt.UtcDateTime).ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset claimUntil, int limit, IReadOnlyCollection<string> exceptWebhooks, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(PostgresWebhookSql.Claim);

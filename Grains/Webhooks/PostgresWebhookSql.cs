@@ -18,6 +18,18 @@ public static class PostgresWebhookSql
         )
         """;
 
+    /// <summary>
+    /// Entries given column-wise, each its own project: an import's (in the import's transaction) or a worker's. An
+    /// entry stored already is left as it is, so a worker's repeated insert after a failure stores nothing twice.
+    /// </summary>
+    public const string Insert = """
+        INSERT INTO dispatch_webhook_outbox (project_id, webhook_id, event_id, type, body, created_at, next_attempt_at)
+        SELECT o.project_id, o.webhook_id, o.event_id, o.type, o.body, o.created_at, o.created_at
+        FROM unnest(@projects::text[], @webhooks::text[], @events::text[], @types::text[], @bodies::text[], @at::timestamptz[])
+            AS o(project_id, webhook_id, event_id, type, body, created_at)
+        ON CONFLICT (webhook_id, event_id) DO NOTHING
+        """;
+
     // SKIP LOCKED: silos polling at once take different rows instead of waiting on each other.
     public const string Claim = """
         UPDATE dispatch_webhook_outbox o

@@ -8,22 +8,19 @@ namespace Dispatch.Grains.Webhooks;
 public static class WebhookEvents
 {
     /// <summary>One entry per event and registration that wants it; each event gets one id for all registrations.</summary>
-    public static IReadOnlyList<WebhookOutboxEntry> EntriesOf(ProjectInfo project, IEnumerable<DispatchEvent> events)
+    public static IReadOnlyList<WebhookOutboxEntry> EntriesOf(ProjectInfo project, IEnumerable<DispatchEvent> events) =>
+        [.. events.SelectMany(e => EntriesOf(project, e, Guid.NewGuid().ToString("N")))];
+
+    /// <summary>One entry per registration that wants the event, all under the given id.</summary>
+    public static IReadOnlyList<WebhookOutboxEntry> EntriesOf(ProjectInfo project, DispatchEvent @event, string eventId)
     {
-        var entries = new List<WebhookOutboxEntry>();
-        foreach (var @event in events)
+        if (!project.HasWebhooks || !project.Webhooks.Any(w => w.Wants(@event.Type)))
         {
-            string? id = null;
-            string? body = null;
-            foreach (var webhook in project.Webhooks.Where(w => w.Wants(@event.Type)))
-            {
-                id ??= Guid.NewGuid().ToString("N");
-                body ??= Body(@event, id);
-                entries.Add(new WebhookOutboxEntry(project.Id, webhook.Id, id, @event.Type, body, @event.At));
-            }
+            return [];
         }
 
-        return entries;
+        var body = Body(@event, eventId);
+        return [.. project.Webhooks.Where(w => w.Wants(@event.Type)).Select(w => new WebhookOutboxEntry(project.Id, w.Id, eventId, @event.Type, body, @event.At))];
     }
 
     /// <summary>The event as the events endpoint serves it, with its id first.</summary>

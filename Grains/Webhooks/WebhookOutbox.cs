@@ -15,11 +15,18 @@ public sealed record ClaimedDelivery(string ProjectId, string WebhookId, string 
 public sealed record DeliveryOutcome(ClaimedDelivery Delivery, int? Status, WebhookDeliveryState State, DateTimeOffset? NextAttemptAt);
 
 /// <summary>
-/// The deliveries of webhook events. Entries are added by the task store in the same write as the task change that
-/// caused them; any silo takes due ones for a while (a claim), so that those of a silo that died are taken again.
+/// The deliveries of webhook events. Entries of task changes and imports are added by the task store in the same write
+/// as the change that caused them; those of worker events by the worker, after the state write that holds them (see
+/// <see cref="AddAsync"/>). Any silo takes due ones for a while (a claim), so that those of a silo that died are taken again.
 /// </summary>
 public interface IWebhookOutbox
 {
+    /// <summary>
+    /// Stores the entries. One already stored (same registration and event id) is left as it is, so an add repeated
+    /// after a failure, or by another activation, delivers nothing twice.
+    /// </summary>
+    Task AddAsync(IReadOnlyList<WebhookOutboxEntry> entries, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Takes up to <paramref name="limit"/> pending deliveries due at <paramref name="now"/>, except those of the given
     /// registrations, and holds them until <paramref name="claimUntil"/>.

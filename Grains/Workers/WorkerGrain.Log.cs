@@ -36,6 +36,12 @@ public sealed partial class WorkerGrain
     [LoggerMessage(EventId = 1310, Level = LogLevel.Debug, Message = "Worker {WorkerId} suspended for {Skill}: {Reviewed} reviewed submissions, acceptance {Acceptance}")]
     private static partial void LogSuspendedForAcceptance(ILogger logger, string workerId, string skill, long reviewed, double acceptance);
 
+    [LoggerMessage(EventId = 1311, Level = LogLevel.Debug, Message = "Worker {WorkerId} stored {Events} events for webhooks in the outbox ({Deliveries} deliveries)")]
+    private static partial void LogAnnouncementsStored(ILogger logger, string workerId, int events, int deliveries);
+
+    [LoggerMessage(EventId = 1312, Level = LogLevel.Warning, Message = "Worker {WorkerId} could not store {Events} events for webhooks in the outbox; they wait in its state for its next activation or reminder tick")]
+    private static partial void LogAnnouncementsNotStored(ILogger logger, Exception exception, string workerId, int events);
+
     [LoggerMessage(EventId = 1320, Level = LogLevel.Information, Message = "Worker {WorkerId}: {Kind} of {Amount} entered as {EntryId}")]
     private static partial void LogLedgerEntry(ILogger logger, string workerId, LedgerEntryKind kind, decimal amount, string entryId);
 

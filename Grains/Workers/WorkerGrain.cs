@@ -6,6 +6,7 @@ using Dispatch.Events;
 using Dispatch.Grains.Events;
 using Dispatch.Grains.Money;
 using Dispatch.Grains.Storage;
+using Dispatch.Grains.Webhooks;
 using Dispatch.Projects;
 using Dispatch.Tasks;
 using Dispatch.Work;
@@ -26,6 +27,7 @@ public sealed partial class WorkerGrain(
     ProjectDirectory projects,
     RoutingTable routing,
     EventPublisher events,
+    IWebhookOutbox webhookOutbox,
     ClaimRouter claims,
     DispatchMetrics metrics,
     TimeProvider time,
@@ -75,6 +77,11 @@ public sealed partial class WorkerGrain(
         foreach (var overdue in _active.Values.Where(l => l.ExpiresAt <= now))
         {
             TaskOf(overdue).PokeAsync().Ignore();
+        }
+
+        if (state.State.Announcements.Count > 0)
+        {
+            await StoreAnnouncementsAsync();
         }
     }
 
@@ -489,24 +496,26 @@ public sealed partial class WorkerGrain(
             return;
         }
 
-        foreach (var suspension in suspend)
+        await ChangeAndAnnounceAsync(project, EventTypes.WorkerSuspended, now =>
         {
-            state.State.Certifications[suspension.Skill] = state.State.Certifications[suspension.Skill] with { Suspended = true };
-        }
+            foreach (var suspension in suspend)
+            {
+                state.State.Certifications[suspension.Skill] = state.State.Certifications[suspension.Skill] with { Suspended = true };
+            }
 
-        await state.WriteOrDeactivateAsync(this, logger);
+            return [.. suspend.Select(s => WorkerEvent(project.Id, EventTypes.WorkerSuspended, now, s.Cause == SuspensionCause.Accuracy
+                ? $$"""{"skill":{{Json(s.Skill)}},"goldenSeen":{{s.Score.Seen}},"accuracy":{{Share(s.Score.Accuracy)}}}"""
+                : $$"""{"skill":{{Json(s.Skill)}},"reviewed":{{s.Score.Seen}},"acceptance":{{Share(s.Score.Accuracy)}}}"""))];
+        });
         foreach (var (skill, cause, score) in suspend)
         {
-            var share = score.Accuracy.ToString("R", CultureInfo.InvariantCulture);
             if (cause == SuspensionCause.Accuracy)
             {
                 LogSuspended(logger, WorkerId, skill, score.Seen, score.Accuracy);
-                Publish(project.Id, EventTypes.WorkerSuspended, $$"""{"skill":{{Json(skill)}},"goldenSeen":{{score.Seen}},"accuracy":{{share}}}""");
             }
             else
             {
                 LogSuspendedForAcceptance(logger, WorkerId, skill, score.Seen, score.Accuracy);
-                Publish(project.Id, EventTypes.WorkerSuspended, $$"""{"skill":{{Json(skill)}},"reviewed":{{score.Seen}},"acceptance":{{share}}}""");
             }
         }
 
@@ -529,11 +538,13 @@ public sealed partial class WorkerGrain(
 
         var held = state.State.Certifications.GetValueOrDefault(exam.Skill);
         var level = Math.Max(exam.Level, held?.Level ?? 0);
-        state.State.Certifications[exam.Skill] = new Certification(exam.Skill, level, CertificationSource.Exam, time.GetUtcNow(), Suspended: false);
-        await state.WriteOrDeactivateAsync(this, logger);
+        await ChangeAndAnnounceAsync(project, EventTypes.WorkerCertified, now =>
+        {
+            state.State.Certifications[exam.Skill] = new Certification(exam.Skill, level, CertificationSource.Exam, now, Suspended: false);
+            return [WorkerEvent(project.Id, EventTypes.WorkerCertified, now, $$"""{"skill":{{Json(exam.Skill)}},"level":{{level}},"score":{{Share(outcome.Score)}}}""")];
+        });
         routing.Forget();
         LogPassedExam(logger, WorkerId, project.Id, exam.Skill, level, outcome.Score);
-        Publish(project.Id, EventTypes.WorkerCertified, $$"""{"skill":{{Json(exam.Skill)}},"level":{{level}},"score":{{outcome.Score.ToString("R", CultureInfo.InvariantCulture)}}}""");
     }
 
     /// <summary>
@@ -571,10 +582,12 @@ public sealed partial class WorkerGrain(
         project.Settings.Review is { Mode: ReviewMode.Crowd } review
         && Requirements.AreMet(Requirements.ForReview(review, project.Settings), state.State.Certifications);
 
-    private void Publish(string projectId, string type, string dataJson) =>
-        events.Publish(new DispatchEvent(type, projectId, null, WorkerId, null, time.GetUtcNow(), dataJson));
+    private DispatchEvent WorkerEvent(string projectId, string type, DateTimeOffset at, string dataJson) =>
+        new(type, projectId, null, WorkerId, null, at, dataJson);
 
     private static string Json(string value) => System.Text.Json.JsonSerializer.Serialize(value);
+
+    private static string Share(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     private ITaskGrain TaskOf(LeaseGrant lease) => GrainFactory.GetReference<ITaskGrain>(Keys.Task(lease.ProjectId, lease.TaskId));
 

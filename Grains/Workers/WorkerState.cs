@@ -15,4 +15,7 @@ public sealed class WorkerState
     [Id(7)] public WorkerStats Stats { get; set; } = WorkerStats.Empty;
     [Id(8)] public decimal EarningsTotal { get; set; }
     [Id(9)] public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Events for webhooks written with the change that caused them, until the webhook outbox holds them.</summary>
+    [Id(10)] public List<WorkerAnnouncement> Announcements { get; set; } = [];
 }

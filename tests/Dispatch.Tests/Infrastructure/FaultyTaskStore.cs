@@ -23,10 +23,7 @@ public class FaultyTaskStore : DispatchProxy
     {
         var original = services.Last(d => d.ServiceType == typeof(ITaskStore));
         services.Remove(original);
-        services.AddSingleton(provider => new RealStore(
-            original.ImplementationInstance as ITaskStore
-            ?? original.ImplementationFactory?.Invoke(provider) as ITaskStore
-            ?? (ITaskStore)ActivatorUtilities.CreateInstance(provider, original.ImplementationType!)));
+        services.AddSingleton(provider => new RealStore(original.CreateService<ITaskStore>(provider)));
         for (var i = 0; i < services.Count; i++)
         {
             if (services[i] is { IsKeyedService: false, ImplementationFactory: { } factory } built

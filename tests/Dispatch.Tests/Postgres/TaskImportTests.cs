@@ -1,5 +1,6 @@
 using Dispatch.Grains.Postgres;
 using Dispatch.Grains.Storage;
+using Dispatch.Grains.Webhooks;
 using Dispatch.Tasks;
 using Dispatch.Tests.Infrastructure;
 using Npgsql;
@@ -131,6 +132,32 @@ public sealed class TaskImportTests(PostgresServer server)
         {
             Assert.Equal(all.Tasks.Select(t => t with { Created = false }), (await store.Store.ImportAsync("p", tasks, Now)).Tasks);
         }
+    }
+
+    [Fact]
+    public async Task Import_StoresTheWebhookDeliveriesOfWhatItCreated_InItsTransaction_OnBothPaths()
+    {
+        await using var store = await NewStoreAsync();
+        var counts = new List<int>();
+        Func<int, IReadOnlyList<WebhookOutboxEntry>> outbox = count =>
+        {
+            counts.Add(count);
+            return [new WebhookOutboxEntry("p", "hook", $"created-{counts.Count}", "task.created", $$"""{"count":{{count}}}""", Now)];
+        };
+
+        // New ids only (binary COPY), then two stored beside two new (the temporary table), then only stored ones.
+        await store.Store.ImportAsync("p", [new("a", 0, "1", 0, null), new("b", 0, "2", 0, null)], Now, outbox);
+        await store.Store.ImportAsync("p", [new("a", 0, "1", 0, null), new("c", 0, "3", 0, null), new("b", 0, "2", 0, null), new("d", 0, "4", 0, null)], Now, outbox);
+        await store.Store.ImportAsync("p", [new("b", 0, "2", 0, null)], Now, outbox);
+        // A refused import stores neither its tasks nor its deliveries.
+        var refused = await store.Store.ImportAsync("p", [new("e", 0, "5", 0, null), new("a", 0, "9", 0, null)], Now, outbox);
+
+        Assert.Equal("a", refused.ConflictingTaskId);
+        Assert.Equal([2, 2], counts);
+        Assert.Equal(
+            ["""{"count":2}""", """{"count":2}"""],
+            await Sql.ReadStringsAsync(store.ConnectionString, "SELECT body FROM dispatch_webhook_outbox ORDER BY seq"));
+        Assert.Equal(["created-1", "created-2"], await Sql.ReadStringsAsync(store.ConnectionString, "SELECT event_id FROM dispatch_webhook_outbox ORDER BY seq"));
     }
 
     private async Task<StoreOnDatabase> NewStoreAsync()

@@ -50,9 +50,10 @@ public sealed class WebhookSiloRestartTests(PostgresServer postgres, ITestOutput
                 await cluster.ExpectAsync(0, HttpMethod.Post, $"/v1/workers/w1/leases/{leaseId}/submit", token, new { result = "yes" }, HttpStatusCode.OK);
             }
 
-            // 4 tasks × (leased, submitted, completed): every one of them tried and refused before the crash.
+            // The import's task.created and 4 tasks × (leased, submitted, completed): every one of them tried and refused
+            // before the crash.
             var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (receiver.Posts.Select(p => p.EventId).Distinct().Count() < 12)
+            while (receiver.Posts.Select(p => p.EventId).Distinct().Count() < 13)
             {
                 Assert.True(DateTime.UtcNow < deadline, $"only {receiver.Posts.Count} posts before the crash");
                 await Task.Delay(50);
@@ -67,11 +68,11 @@ public sealed class WebhookSiloRestartTests(PostgresServer postgres, ITestOutput
             output.WriteLine($"restarted after {clock.Elapsed.TotalSeconds:0.0} s");
             receiver.Answer = (_, _) => 200;
 
-            var delivered = await receiver.WaitForDeliveredAsync(d => d.Count == 12, TimeSpan.FromSeconds(20));
+            var delivered = await receiver.WaitForDeliveredAsync(d => d.Count == 13, TimeSpan.FromSeconds(20));
             output.WriteLine($"all delivered after {clock.Elapsed.TotalSeconds:0.0} s, {receiver.Posts.Count} posts in all");
             Assert.All(receiver.Posts, p => Assert.True(p.SignatureValid));
             var types = delivered.Values.GroupBy(p => p.Event["type"]!.GetValue<string>()).ToDictionary(g => g.Key, g => g.Count());
-            Assert.Equal(new Dictionary<string, int> { ["task.leased"] = 4, ["task.submitted"] = 4, ["task.completed"] = 4 }, types);
+            Assert.Equal(new Dictionary<string, int> { ["task.created"] = 1, ["task.leased"] = 4, ["task.submitted"] = 4, ["task.completed"] = 4 }, types);
             Assert.Empty(cluster.UnexpectedExits());
         }
         finally

@@ -172,17 +172,8 @@ public sealed class WebhookTests(PostgresServer postgres)
         (await other.PostApiAsync($"/v1/projects/{projectId}/webhooks", new { url = "http://127.0.0.1/", secret = Secret })).IsProblem(HttpStatusCode.NotFound, "not-found");
     }
 
-    private async Task<DispatchApiFactory> StartAsync(StorageMode storage, bool allowPrivateNetworks = true)
-    {
-        var host = await DispatchApiFactory.ForAsync(storage, postgres);
-        host.Settings["Dispatch:Webhooks:AllowPrivateNetworks"] = allowPrivateNetworks ? "true" : "false";
-        host.Settings["Dispatch:Webhooks:PollInterval"] = "00:00:00.100";
-        host.Settings["Dispatch:Webhooks:FirstRetryDelay"] = "00:00:00.200";
-        host.Settings["Dispatch:Webhooks:MaxRetryDelay"] = "00:00:01";
-        host.Settings["Dispatch:Webhooks:AttemptTimeout"] = "00:00:02";
-        host.Settings["Dispatch:Webhooks:ClaimTimeout"] = "00:00:30";
-        return host.Start();
-    }
+    private Task<DispatchApiFactory> StartAsync(StorageMode storage, bool allowPrivateNetworks = true) =>
+        WebhookHosts.StartAsync(storage, postgres, allowPrivateNetworks);
 
     private sealed record TestWorker(string Id, HttpClient Client);
 
