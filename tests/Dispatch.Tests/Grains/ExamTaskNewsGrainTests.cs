@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using Dispatch.Projects;
 using Dispatch.Tasks;
 using Dispatch.Work;
@@ -69,20 +68,8 @@ public sealed class ExamTaskNewsGrainTests(LostNewsFixture fixture) : IClassFixt
         Assert.DoesNotContain(unlucky.GetPrimaryKeyString(), heard.LeasesAskedFor.Skip(asked));
     }
 
-    private async Task CountsBecomeAsync(string project, ProjectCounts expected)
-    {
-        var clock = Stopwatch.StartNew();
-        var counts = await CountsAsync(project);
-        while (counts != expected && clock.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(200);
-            counts = await CountsAsync(project);
-        }
-
-        Assert.Equal(expected, counts);
-    }
-
-    private async Task<ProjectCounts> CountsAsync(string project) => (await Grains.GetGrain<IProjectGrain>(project).GetAsync())!.Counts;
+    private Task CountsBecomeAsync(string project, ProjectCounts expected) =>
+        GrainCrowd.CountsBecomeAsync(Grains, project, expected, TimeSpan.FromSeconds(10));
 
     private async Task<string> NewExamProjectAsync()
     {
@@ -93,10 +80,5 @@ public sealed class ExamTaskNewsGrainTests(LostNewsFixture fixture) : IClassFixt
         return id;
     }
 
-    private async Task<IWorkerGrain> NewWorkerAsync()
-    {
-        var worker = Grains.GetGrain<IWorkerGrain>($"w-{Guid.NewGuid():N}");
-        Assert.True((await worker.CreateAsync(null, 5, [1, 2, 3])).IsSuccess);
-        return worker;
-    }
+    private Task<IWorkerGrain> NewWorkerAsync() => GrainCrowd.NewWorkerAsync(Grains);
 }

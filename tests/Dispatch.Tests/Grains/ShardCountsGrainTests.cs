@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using Dispatch.Common;
 using Dispatch.Projects;
 using Dispatch.Tasks;
@@ -94,20 +93,10 @@ public sealed class ShardCountsGrainTests(LostNewsFixture fixture) : IClassFixtu
         await CountsBecomeAsync(project, new ProjectCounts(Open: 0, Completed: 1, DeadLettered: 0, ActiveLeases: 0, Submissions: 2), TimeSpan.FromSeconds(30));
     }
 
-    private async Task CountsBecomeAsync(string project, ProjectCounts expected, TimeSpan? within = null)
-    {
-        var clock = Stopwatch.StartNew();
-        var counts = await CountsAsync(project);
-        while (counts != expected && clock.Elapsed < (within ?? Convergence))
-        {
-            await Task.Delay(200);
-            counts = await CountsAsync(project);
-        }
+    private Task CountsBecomeAsync(string project, ProjectCounts expected, TimeSpan? within = null) =>
+        GrainCrowd.CountsBecomeAsync(Grains, project, expected, within ?? Convergence);
 
-        Assert.Equal(expected, counts);
-    }
-
-    private async Task<ProjectCounts> CountsAsync(string project) => (await Grains.GetGrain<IProjectGrain>(project).GetAsync())!.Counts;
+    private Task<ProjectCounts> CountsAsync(string project) => GrainCrowd.CountsAsync(Grains, project);
 
     private async Task<string> NewProjectAsync(int overlap)
     {
@@ -123,10 +112,5 @@ public sealed class ShardCountsGrainTests(LostNewsFixture fixture) : IClassFixtu
         Assert.True((await Grains.GetGrain<IProjectGrain>(project).ImportAsync(tasks)).IsSuccess);
     }
 
-    private async Task<IWorkerGrain> NewWorkerAsync()
-    {
-        var worker = Grains.GetGrain<IWorkerGrain>($"w-{Guid.NewGuid():N}");
-        Assert.True((await worker.CreateAsync(null, 5, [1, 2, 3])).IsSuccess);
-        return worker;
-    }
+    private Task<IWorkerGrain> NewWorkerAsync() => GrainCrowd.NewWorkerAsync(Grains);
 }
