@@ -18,4 +18,7 @@ public sealed partial class TaskGrain
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Task {ProjectId}/{TaskId} could not tell worker {WorkerId} of a verdict; its stats catch up on its next activation")]
     private static partial void LogWorkerNotToldOfReview(ILogger logger, Exception exception, string projectId, string taskId, string workerId);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Task {ProjectId}/{TaskId} could not expire its overdue leases; it tries again in a second")]
+    private static partial void LogExpiryFailed(ILogger logger, Exception exception, string projectId, string taskId);
 }

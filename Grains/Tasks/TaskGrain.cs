@@ -47,6 +47,7 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     private readonly List<string> _joinedReviewers = [];
 
     private static readonly TimeSpan ShardRetryPeriod = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ExpiryRetryDelay = TimeSpan.FromSeconds(1);
 
     // A lease write this slow may outlast the claim that asked for it; a healthy one takes milliseconds.
     private static readonly TimeSpan SlowLeaseWrite = TimeSpan.FromSeconds(1);
@@ -347,11 +348,20 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
     /// </summary>
     public async Task PokeAsync()
     {
+        var wasLoaded = _loaded;
         await EnsureLoadedAsync();
-        if (_task is not null && await projects.GetAsync(_projectId) is { } project)
+        if (_task is null || await projects.GetAsync(_projectId) is not { } project)
         {
-            await TellShardAsync(project);
+            return;
         }
+
+        // A fresh load expired what was overdue; an activation that was already awake may have missed a deadline.
+        if (wasLoaded)
+        {
+            await ExpireDueAsync();
+        }
+
+        await TellShardAsync(project);
     }
 
     /// <summary>
@@ -516,7 +526,8 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         }
     }
 
-    private void ScheduleExpiry()
+    /// <param name="notBefore">After a failed try: the earliest time for the next one, so that a fault is not retried in a tight loop.</param>
+    private void ScheduleExpiry(TimeSpan? notBefore = null)
     {
         _expiryTimer?.Dispose();
         _expiryTimer = null;
@@ -524,9 +535,27 @@ public sealed partial class TaskGrain(ITaskStore taskStore, ProjectDirectory pro
         if (next is { } deadline)
         {
             var due = deadline - time.GetUtcNow();
+            due = notBefore is { } wait && due < wait ? wait : due;
             _expiryTimer = this.RegisterGrainTimer(
-                _ => ExpireDueAsync(),
+                _ => ExpireOnTimeAsync(),
                 new GrainTimerCreationOptions { DueTime = due < TimeSpan.Zero ? TimeSpan.Zero : due, Period = Timeout.InfiniteTimeSpan, KeepAlive = true });
+        }
+    }
+
+    /// <summary>
+    /// The expiry timer's turn. It fires once, so a try that fails (the project or storage does not answer while a silo
+    /// is being lost) must set it again, or the lease would stay active until something else woke the task.
+    /// </summary>
+    private async Task ExpireOnTimeAsync()
+    {
+        try
+        {
+            await ExpireDueAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogExpiryFailed(logger, e, _projectId, _taskId);
+            ScheduleExpiry(notBefore: ExpiryRetryDelay);
         }
     }
 

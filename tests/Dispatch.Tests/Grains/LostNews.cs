@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Dispatch.Common;
+using Dispatch.Projects;
 using Dispatch.Tasks;
 using Dispatch.Work;
 
@@ -17,6 +18,9 @@ public enum NewsLoss
 
     /// <summary>The next lease a task of the project grants is stored, and its answer is lost.</summary>
     LeaseAnswerLostOnce,
+
+    /// <summary>The project grain does not answer, as one whose silo died and is not yet declared dead.</summary>
+    ProjectUnreachable,
 }
 
 /// <summary>
@@ -36,7 +40,8 @@ public sealed class LostNews : IIncomingGrainCallFilter
         var method = context.InterfaceMethod;
         var isNews = method.DeclaringType == typeof(ITaskQueueGrain) && method.Name == nameof(ITaskQueueGrain.UpdateAsync);
         var isLease = method.DeclaringType == typeof(ITaskGrain) && method.Name == nameof(ITaskGrain.LeaseAsync);
-        var projectId = isNews || isLease ? Keys.Split(context.TargetId.Key.ToString()!).ProjectId : "";
+        var isProject = method.DeclaringType == typeof(IProjectGrain);
+        var projectId = isNews || isLease ? Keys.Split(context.TargetId.Key.ToString()!).ProjectId : isProject ? context.TargetId.Key.ToString()! : "";
         if (!Losses.TryGetValue(projectId, out var loss))
         {
             await context.Invoke();
@@ -52,6 +57,8 @@ public sealed class LostNews : IIncomingGrainCallFilter
                 return;
             case NewsLoss.FailsOnce when isNews && Losses.TryRemove(new(projectId, loss)):
                 throw new TimeoutException("The queue shard's silo did not answer (a test lost this news).");
+            case NewsLoss.ProjectUnreachable when isProject:
+                throw new TimeoutException("The project grain's silo did not answer (a test made it unreachable).");
             case NewsLoss.LeaseAnswerLostOnce when isLease && Losses.TryRemove(new(projectId, loss)):
                 await context.Invoke();
                 throw new TimeoutException("The task's silo did not answer (a test lost this lease's answer).");
