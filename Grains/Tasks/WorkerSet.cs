@@ -32,7 +32,8 @@ public sealed class WorkerSet : IEnumerable<string>
 
     public int Count => _many?.Count ?? _few.Length;
 
-    public bool Contains(string workerId) => _many?.Contains(workerId) ?? _few.Contains(workerId, StringComparer.Ordinal);
+    // ImmutableArray's own search: the LINQ overload with a comparer would box the array on every claim's check.
+    public bool Contains(string workerId) => _many?.Contains(workerId) ?? _few.IndexOf(workerId, 0, _few.Length, StringComparer.Ordinal) >= 0;
 
     /// <summary>The set with <paramref name="joined"/> added (those already in it are not added twice).</summary>
     public WorkerSet With(ReadOnlySpan<string> joined)
@@ -47,7 +48,7 @@ public sealed class WorkerSet : IEnumerable<string>
             var few = _few.ToBuilder();
             foreach (var worker in joined)
             {
-                if (!few.Contains(worker, StringComparer.Ordinal))
+                if (few.IndexOf(worker, 0, few.Count, StringComparer.Ordinal) < 0)
                 {
                     few.Add(worker);
                 }
