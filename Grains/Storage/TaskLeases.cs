@@ -71,7 +71,8 @@ public sealed class TaskLeases : IReadOnlyList<LeaseRecord>
     public LeaseRecord this[int index] => _all[index];
 
     /// <summary>The leases still active, in the order they were granted.</summary>
-    public IEnumerable<LeaseRecord> Active => _active.Select(p => _all[p]);
+    // Most tasks, most of the time, have none: no enumerator to build then (a snapshot and each rule read this).
+    public IEnumerable<LeaseRecord> Active => _active.IsEmpty ? [] : _active.Select(p => _all[p]);
 
     public int ActiveCount => _active.Count;
 

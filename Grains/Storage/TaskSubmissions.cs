@@ -49,7 +49,7 @@ public sealed class TaskSubmissions : IReadOnlyList<SubmissionRecord>
     public int HoldingSlots => Accepted + _pending.Count;
 
     /// <summary>Those waiting for a verdict, in the order they were stored.</summary>
-    public IEnumerable<SubmissionRecord> Pending => _pending.Select(p => _all[p]);
+    public IEnumerable<SubmissionRecord> Pending => _pending.IsEmpty ? [] : _pending.Select(p => _all[p]);
 
     public int PendingCount => _pending.Count;
 

@@ -26,7 +26,11 @@ public static class TaskSnapshots
         }
 
         var submissions = task.Submissions;
-        var pendingSince = submissions.Pending.Select(s => (DateTimeOffset?)s.SubmittedAt).Min();
+        DateTimeOffset? pendingSince = null;
+        foreach (var pending in submissions.Pending)
+        {
+            pendingSince = pendingSince is null || pending.SubmittedAt < pendingSince ? pending.SubmittedAt : pendingSince;
+        }
         var freeSlots = FreeSlots(task.State, Slots(overlap, dynamic, submissions.Accepted), active - activeReviews, submissions.HoldingSlots);
         return new TaskSnapshot(
             task.TaskId, task.Version, task.State, task.Priority, task.Sequence, active, submissions.Count, freeSlots,
