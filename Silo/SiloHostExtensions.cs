@@ -40,6 +40,8 @@ public static class SiloHostExtensions
             // what they set goes over Dispatch's defaults.
             silo.Configure<ClusterMembershipOptions>(FailureDetection.ApplyDefaults);
             silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
+            silo.Services.PostConfigure<ClusterMembershipOptions>(o => FailureDetection.BoundProbePeriod(o, config.GetSection("Orleans:Membership")));
+            GrainDirectoryChoice.UseDistributedDirectory(silo);
             silo.Configure<SiloMessagingOptions>(CallDeadline.ApplyDefaults);
             silo.Configure<SiloMessagingOptions>(config.GetSection("Orleans:Messaging"));
             silo.AddDispatch(o => o.Clustering = clustering);

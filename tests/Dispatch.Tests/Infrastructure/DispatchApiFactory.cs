@@ -48,9 +48,9 @@ public sealed class DispatchApiFactory : WebApplicationFactory<Program>
     /// <summary>The Orleans service id; state in shared storage is keyed by it, so keep it to see earlier state.</summary>
     public string ServiceId { get; }
 
-    public int SiloPort { get; } = FreeTcpPort();
+    public int SiloPort { get; } = Ports.Free();
 
-    public int GatewayPort { get; } = FreeTcpPort();
+    public int GatewayPort { get; } = Ports.Free();
 
     /// <summary>More settings for the host, applied last; set them before the host starts.</summary>
     public Dictionary<string, string> Settings { get; } = new(StringComparer.Ordinal);
@@ -122,12 +122,4 @@ public sealed class DispatchApiFactory : WebApplicationFactory<Program>
         }
     }
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

@@ -137,7 +137,7 @@ public sealed partial class PostgresServer : IAsyncLifetime
         // A port is free when we ask and may be taken when the server binds it; try a few.
         for (var attempt = 1; ; attempt++)
         {
-            _port = FreeTcpPort();
+            _port = Ports.Free();
             await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), Settings(_port));
             try
             {
@@ -293,12 +293,6 @@ public sealed partial class PostgresServer : IAsyncLifetime
         }
     }
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
     private static partial Regex DatabaseName();
