@@ -228,13 +228,14 @@ public abstract class ExpiryTests : WorkTestBase
 }
 
 /// <summary>Lease expiry on in-memory storage.</summary>
+[Collection(TimingCollection.Name)]
 public sealed class ExpiryTests_Memory(MemoryApiHost host) : ExpiryTests, IClassFixture<MemoryApiHost>
 {
     protected override Task<DispatchApiFactory> GetHostAsync() => Task.FromResult(host.Factory);
 }
 
 /// <summary>Lease expiry on PostgreSQL storage, on a database of its own.</summary>
-[Collection(PostgresCollection.Name)]
+[Collection(TimingCollection.Name)]
 public sealed class ExpiryTests_Postgres(PostgresServer postgres, PostgresApiHost host) : ExpiryTests, IClassFixture<PostgresApiHost>
 {
     protected override Task<DispatchApiFactory> GetHostAsync() => host.GetAsync(postgres);
