@@ -87,7 +87,7 @@ public sealed record Incarnation([property: Id(0)] long Key, [property: Id(1)] s
 
 public sealed class IncarnationGrain(ILocalSiloDetails silo) : Grain, IIncarnationGrain
 {
-    private readonly Guid _incarnation = Guid.NewGuid();
+    private readonly Guid _activationId = Guid.NewGuid();
 
-    public Task<Incarnation> WhoAsync() => Task.FromResult(new Incarnation(this.GetPrimaryKeyLong(), silo.SiloAddress.ToString(), _incarnation));
+    public Task<Incarnation> WhoAsync() => Task.FromResult(new Incarnation(this.GetPrimaryKeyLong(), silo.SiloAddress.ToString(), _activationId));
 }

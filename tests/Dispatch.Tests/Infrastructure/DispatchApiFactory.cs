@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -121,5 +120,4 @@ public sealed class DispatchApiFactory : WebApplicationFactory<Program>
             builder.ConfigureTestServices(change);
         }
     }
-
 }
